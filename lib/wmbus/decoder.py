@@ -1,0 +1,345 @@
+"""The decoder: one telegram in, one JSON-ready dict out, never an exception.
+
+Layer by layer (each module's docstring names its clause):
+    phy (CRCs, frame A/B) -> dll (L C M A) -> ell (0x8C-0x8F, AES-CTR) -> afl (0x90, MAC)
+    -> tpl (CI, header, security modes 5/7) -> records (DIF/VIF) or compact frame.
+
+A Decoder keeps only state that outlives one telegram: the record templates (a cache) and the
+compact-frame formats learnt from full frames. Keys are used, never stored in a result.
+"""
+
+from binascii import hexlify, unhexlify
+
+from . import afl as _afl
+from . import dll, ell, phy, records, tpl
+from .crc import crc16
+
+MAX_FORMATS = 64
+
+
+def _key_bytes(meter_id, key):
+    if isinstance(key, str):
+        try:
+            key = unhexlify(key.replace(" ", ""))
+        except Exception:
+            key = b""
+    if not isinstance(key, (bytes, bytearray)) or len(key) != 16:
+        # Name the meter, never the key.
+        raise ValueError("key for meter %s must be 16 bytes (32 hex digits)" % meter_id)
+    return bytes(key)
+
+
+class Decoder:
+    def __init__(self, keys=None):
+        self.keys = {}
+        for meter_id, key in (keys or {}).items():
+            self.keys[str(meter_id).lower()] = _key_bytes(meter_id, key)
+        self.templates = {}
+        self.formats = {}
+
+    def decode(self, frame, trace=None):
+        """Decode a link-layer frame (bytes starting at L, with or without DLL CRCs, or a wired
+        M-Bus long frame 68 L L 68). Returns a dict; `decode_error` is set only on a fault.
+
+        trace: optional list; when given, (start, end, layer, field, meaning) tuples describing
+        the bytes of the CRC-free frame are appended (used by `wmbus explain`).
+        """
+        result = {"records": []}
+        try:
+            err = self._decode(frame, result, trace)
+        except Exception:  # a bug must not stop the gateway; report it as a decode error
+            err = "internal"
+        if err:
+            result["decode_error"] = err
+        if "id" not in result:
+            result["id"] = None
+            result["manufacturer"] = None
+            result["version"] = None
+            result["device_type"] = None
+            result["media"] = None
+        return result
+
+    # -- layers ---------------------------------------------------------------------------------
+
+    def _decode(self, frame, result, trace):
+        n = len(frame)
+        if n >= 6 and frame[0] == 0x68 and frame[3] == 0x68:
+            return self._wired(frame, result, trace)
+        status, f, fmt = phy.strip_crcs(frame)
+        if f is None or len(f) < 10:
+            if n >= 10:  # show whose frame it was, even if its CRC is wrong
+                dll.parse_header(frame, result)
+            return "crc" if status == phy.CRC else "truncated"
+        dll.parse_header(f, result)
+        if trace is not None:
+            _trace_dll(f, fmt, trace)
+        if status == phy.CRC:
+            return "crc"
+        err = self._link(f, 10, len(f), result, trace)
+        if status == phy.TRUNCATED:
+            return "truncated"
+        return err
+
+    def _wired(self, frame, result, trace):
+        """Wired M-Bus long frame (EN 13757-2 §5.3): 68 L L 68 C A CI ... CS 16."""
+        ln = frame[1]
+        end = 4 + ln
+        if frame[2] != ln or len(frame) < end + 2 or ln < 3:
+            return "truncated"
+        if sum(frame[4:end]) & 0xFF != frame[end] or frame[end + 1] != 0x16:
+            return "crc"
+        result["c_field"] = frame[4]
+        result["address"] = frame[5]
+        if trace is not None:
+            trace.append((0, 4, "dll", "start", "wired M-Bus long frame, L=%d" % ln))
+            trace.append((4, 5, "dll", "C", "0x%02X" % frame[4]))
+            trace.append((5, 6, "dll", "A", "primary address %d" % frame[5]))
+        return self._transport(frame, 6, end, result, trace, None, None)
+
+    def _link(self, f, pos, end, result, trace):
+        if pos >= end:
+            return None  # a bare link-layer frame (an ACK, an installation request)
+        ci = f[pos]
+        lay = ell.LAYOUT.get(ci)
+        if lay is None:
+            return self._transport(f, pos, end, result, trace, f[2:10], None)
+        size, sn_off = lay
+        if pos + 1 + size > end:
+            return "truncated"
+        cc = f[pos + 1]
+        result["access_number"] = f[pos + 2]
+        if trace is not None:
+            trace.append((pos, pos + 1, "ell", "CI", "0x%02X extended link layer" % ci))
+            trace.append((pos + 1, pos + 2, "ell", "CC", "communication control 0x%02X" % cc))
+            trace.append((pos + 2, pos + 3, "ell", "ACC", "access number %d" % f[pos + 2]))
+            if ci >= 0x8E:
+                trace.append((pos + 3, pos + 11, "ell", "M2 A2", "receiver address"))
+        pos += 1 + size
+        if sn_off < 0:
+            return self._transport(f, pos, end, result, trace, f[2:10], None)
+        sn_pos = pos - 4
+        enc = f[sn_pos + 3] >> 5
+        if trace is not None:
+            trace.append((sn_pos, pos, "ell", "SN", "session number, ENC=%d%s" % (
+                enc, " (AES-CTR)" if enc == 1 else "")))
+        if pos + 3 > end:
+            return "truncated"
+        if not ell.payload_crc_ok(f, pos, end):
+            if enc == ell.ENC_NONE:
+                return "crc"
+            if enc != ell.ENC_AES_CTR:
+                return "unsupported_security"
+            key = self.keys.get(result["id"])
+            if key is None:
+                return "no_key"
+            plain = ell.decrypt(key, f, cc, f[sn_pos:pos], pos, end)
+            if crc16(plain, 2) != plain[0] | (plain[1] << 8):
+                return "decrypt_failed"
+            f = bytearray(f)
+            f[pos:end] = plain
+        if trace is not None:
+            trace.append((pos, pos + 2, "ell", "payload CRC", "0x%04X, checks%s" % (
+                f[pos] | (f[pos + 1] << 8), " after decryption" if enc == 1 else "")))
+        return self._transport(f, pos + 2, end, result, trace, f[2:10], None)
+
+    def _transport(self, f, pos, end, result, trace, ident, afl):
+        if pos >= end:
+            return "truncated"
+        ci = f[pos]
+        if ci == 0x90:
+            if afl is not None:
+                return "bad_afl"
+            err, afl, nxt = _afl.parse(f, pos, end)
+            if trace is not None:
+                trace.append((pos, nxt, "afl", "AFL", "authentication and fragmentation layer, " +
+                              ", ".join("%s=%s" % (k, hexlify(v).decode() if isinstance(v, bytes)
+                                                   else "0x%X" % v) for k, v in afl.items())
+                              if afl else "bad"))
+            if err:
+                return err
+            return self._transport(f, nxt, end, result, trace, ident, afl)
+        result["ci"] = ci
+        kind = tpl.CI.get(ci)
+        if kind is None:
+            if 0xA0 <= ci <= 0xB7:
+                result["manufacturer_data"] = hexlify(bytes(f[pos + 1 : end])).decode()
+            if trace is not None:
+                trace.append((pos, end, "tpl", "CI", "0x%02X not decodable" % ci))
+            return "unsupported_ci"
+        hdr, apl = kind
+        tpdu_start = pos
+        p = pos + 1
+        if trace is not None:
+            trace.append((pos, p, "tpl", "CI", "0x%02X %s header" % (ci, ("no", "short", "long")[hdr])))
+        if hdr != tpl.HDR_NONE:
+            hsize = tpl.HEADER_SIZE[hdr]
+            if p + hsize > end:
+                return "truncated"
+            if hdr == tpl.HDR_LONG:
+                # The meter behind a radio adapter: ID(4) M(2) version type (protocol.md §1.4).
+                ident = bytes(f[p + 4 : p + 6]) + bytes(f[p : p + 4]) + bytes(f[p + 6 : p + 8])
+                if result.get("id") is not None:
+                    result["dll_id"] = result["id"]
+                m = ident[0] | (ident[1] << 8)
+                result["id"] = dll.meter_id(ident, 2)
+                result["manufacturer"] = dll.manufacturer(m)
+                result["version"] = ident[6]
+                result["device_type"] = ident[7]
+                result["media"] = dll.media_name(ident[7])
+                if trace is not None:
+                    trace.append((p, p + 8, "tpl", "meter address", "id %s, %s, version %d, type 0x%02X %s" % (
+                        result["id"], result["manufacturer"], ident[6], ident[7], result["media"])))
+                p += 8
+            acc = f[p]
+            sts = f[p + 1]
+            cfg = f[p + 2] | (f[p + 3] << 8)
+            result["access_number"] = acc
+            result["tpl_status"] = sts
+            result["security_mode"] = tpl.security_mode(cfg)
+            if trace is not None:
+                trace.append((p, p + 1, "tpl", "ACC", "access number %d" % acc))
+                trace.append((p + 1, p + 2, "tpl", "STS", _status_text(sts)))
+                trace.append((p + 2, p + 4, "tpl", "CFG", "0x%04X: security mode %d, %d encrypted blocks" % (
+                    cfg, tpl.security_mode(cfg), (cfg >> 4) & 15)))
+            p += 4
+            if cfg & 0x1F00:
+                if ident is None:
+                    return "unsupported_security"
+                if not isinstance(f, bytearray):
+                    f = bytearray(f)
+                key = self.keys.get(result["id"])
+                q = p
+                err, p = tpl.decrypt(f, p, end, cfg, key, ident, acc, afl, tpdu_start)
+                if trace is not None and p > q:
+                    trace.append((q, p, "tpl", "CFG-EXT", "configuration extension / counter"))
+                if err:
+                    return err
+        if apl == tpl.APL_RECORDS:
+            return self._records(f, p, end, result, trace, ident)
+        if apl == tpl.APL_COMPACT:
+            return self._compact(f, p, end, result, trace, ident)
+        if apl == tpl.APL_FORMAT:
+            return self._format(f, p, end, result, ident)
+        if apl == tpl.APL_NONE:
+            return None
+        if p >= end:
+            return "truncated"
+        if apl == tpl.APL_ALARM:
+            result["alarm"] = f[p]
+            return None
+        if apl == tpl.APL_ERROR:
+            result["application_error"] = f[p]
+            return None
+        return "unsupported_ci"
+
+    def _records(self, f, p, end, result, trace, ident):
+        recs = result["records"]
+        learn = [] if ident is not None else None
+        err, mfct, more = records.parse(f, p, end, recs, self.templates, learn)
+        if mfct is not None:
+            result["manufacturer_data"] = mfct
+        if more:
+            result["more_records_follow"] = True
+        if trace is not None:
+            _trace_records(f, p, end, self.templates, trace)
+        if err is None and learn:
+            self._learn(ident, learn)
+        return err
+
+    def _learn(self, ident, templates):
+        key = (bytes(ident[0:2]) + bytes(ident[6:8]), records.signature(templates))
+        if key not in self.formats:
+            if len(self.formats) >= MAX_FORMATS:
+                self.formats.pop(next(iter(self.formats)))
+            self.formats[key] = tuple(templates)
+
+    def _compact(self, f, p, end, result, trace, ident):
+        if p + 4 > end:
+            return "truncated"
+        sig = f[p] | (f[p + 1] << 8)
+        full_crc = f[p + 2] | (f[p + 3] << 8)
+        result["format_signature"] = "%04x" % sig
+        if trace is not None:
+            trace.append((p, p + 2, "apl", "signature", "format signature 0x%04X" % sig))
+            trace.append((p + 2, p + 4, "apl", "full CRC", "full-frame CRC 0x%04X" % full_crc))
+        fmt = None
+        if ident is not None:
+            fmt = self.formats.get((bytes(ident[0:2]) + bytes(ident[6:8]), sig))
+        if fmt is None:
+            return "unknown_format"
+        return records.parse_compact(f, p + 4, end, fmt, result["records"], full_crc)
+
+    def _format(self, f, p, end, result, ident):
+        """Format frame (Annex G): len | signature | DIB+VIB of every record. Learn it."""
+        if p + 3 > end:
+            return "truncated"
+        sig = f[p + 1] | (f[p + 2] << 8)
+        q = p + 3
+        stop = min(end, p + 1 + f[p])
+        templates = []
+        try:
+            while q < stop:
+                h = records.header_end(f, q, stop + 1)
+                templates.append(records.make_template(bytes(f[q:h])))
+                q = h
+        except records.RecordError as e:
+            return e.args[0]
+        result["format_signature"] = "%04x" % sig
+        if records.signature(templates) != sig:
+            return "bad_record"
+        if ident is not None:
+            self._learn(ident, templates)
+        return None
+
+
+def _status_text(sts):
+    names = ("ok", "busy", "application error", "abnormal")
+    flags = [names[sts & 3]]
+    if sts & 4:
+        flags.append("power low")
+    if sts & 8:
+        flags.append("permanent error")
+    if sts & 16:
+        flags.append("temporary error")
+    if sts & 0xE0:
+        flags.append("manufacturer bits 0x%02X" % (sts & 0xE0))
+    return "status 0x%02X: %s" % (sts, ", ".join(flags))
+
+
+def _trace_dll(f, fmt, trace):
+    trace.append((0, 1, "dll", "L", "%d bytes follow (%s)" % (f[0], {
+        phy.FORMAT_NONE: "CRCs already removed", phy.FORMAT_A: "frame format A, CRCs checked and removed",
+        phy.FORMAT_B: "frame format B, CRCs checked and removed"}[fmt])))
+    trace.append((1, 2, "dll", "C", "0x%02X %s" % (f[1], dll.C_FIELD.get(f[1], ""))))
+    m = f[2] | (f[3] << 8)
+    trace.append((2, 4, "dll", "M", "manufacturer %s (0x%04X)" % (dll.manufacturer(m), m)))
+    trace.append((4, 8, "dll", "ID", "meter id %s" % dll.meter_id(f, 4)))
+    trace.append((8, 9, "dll", "version", "%d" % f[8]))
+    trace.append((9, 10, "dll", "type", "0x%02X %s" % (f[9], dll.media_name(f[9]))))
+
+
+def _trace_records(f, p, end, cache, trace):
+    """Re-walk the records for `explain` (slow path, never used by the gateway)."""
+    while p < end:
+        dif = f[p]
+        if dif == 0x2F:
+            trace.append((p, p + 1, "apl", "filler", "idle filler 2F"))
+            p += 1
+            continue
+        if dif & 0x0F == 0x0F:
+            trace.append((p, end, "apl", "manufacturer data", "DIF 0x%02X: manufacturer specific data" % dif))
+            return
+        try:
+            h = records.header_end(f, p, end)
+            tpl_ = cache.get(bytes(f[p:h])) or records.make_template(bytes(f[p:h]))
+            value, q = records.read_value(f, h, end, tpl_)
+        except records.RecordError as e:
+            trace.append((p, end, "apl", "record", "cannot decode: %s" % e.args[0]))
+            return
+        rec = tpl_[0]
+        desc = "%s %s%s, storage %d, tariff %d, subunit %d, %s" % (
+            rec["quantity"], rec["unit"], " " + rec["qualifier"] if "qualifier" in rec else "",
+            rec["storage"], rec["tariff"], rec["subunit"], rec["function"])
+        trace.append((p, h, "apl", "DIB/VIB", desc))
+        trace.append((h, q, "apl", "data", "value %r" % (value,)))
+        p = q

@@ -1,0 +1,78 @@
+"""Run the portable test modules under MicroPython (the unix port), pytest-style.
+
+    micropython -X heapsize=128K tools/mptest.py [host_tests/test_x.py ...]
+
+A portable module is a `host_tests/test_*.py` that imports only `lib/` (and the standard modules
+both interpreters have); a module whose first lines say `# cpython-only` is skipped. Every
+`test_*` function is called with no arguments; an exception or a failed assert is a failure.
+The last line reads like pytest's: "N passed, N failed".
+"""
+
+import gc
+import os
+import sys
+
+ROOT = __file__.rsplit("/", 2)[0] if "/" in __file__ else "."
+if ROOT == "tools":
+    ROOT = "."
+sys.path.insert(0, ROOT + "/lib")
+sys.path.insert(0, ROOT + "/host_tests")
+
+
+def portable(path):
+    with open(path) as f:
+        for _ in range(5):
+            line = f.readline()
+            if "cpython-only" in line:
+                return False
+    return True
+
+
+def modules(args):
+    if args:
+        return args
+    d = ROOT + "/host_tests"
+    return [d + "/" + n for n in sorted(os.listdir(d)) if n.startswith("test_") and n.endswith(".py")]
+
+
+def main(args):
+    verbose = "-v" in args
+    args = [a for a in args if a != "-v"]
+    passed = failed = skipped = 0
+    for path in modules(args):
+        if not portable(path):
+            skipped += 1
+            continue
+        name = path.rsplit("/", 1)[-1][:-3]
+        try:
+            mod = __import__(name)
+        except Exception as e:
+            print("ERROR importing", name)
+            sys.print_exception(e)
+            failed += 1
+            continue
+        for attr in sorted(dir(mod)):
+            if not attr.startswith("test_"):
+                continue
+            fn = getattr(mod, attr)
+            if not callable(fn):
+                continue
+            try:
+                fn()
+                passed += 1
+                if verbose:
+                    print("PASSED", name + "::" + attr)
+            except Exception as e:
+                failed += 1
+                print("FAILED", name + "::" + attr)
+                sys.print_exception(e)
+            gc.collect()
+        del sys.modules[name]
+        gc.collect()
+    print("micropython: %d modules skipped (cpython-only)" % skipped)
+    print("%d passed, %d failed" % (passed, failed))
+    return failed
+
+
+if __name__ == "__main__":
+    sys.exit(1 if main(sys.argv[1:]) else 0)
