@@ -13,7 +13,7 @@ MPY_ARCH ?= xtensawin
 
 SOURCES := $(shell find lib firmware -name '*.py' 2>/dev/null)
 
-.PHONY: all test test-cpython test-micropython mpy-check conformance bench fuzz run clean venv
+.PHONY: host-mpy all test test-cpython test-micropython mpy-check conformance bench fuzz run clean venv
 
 all: test
 
@@ -29,8 +29,15 @@ test: venv test-cpython test-micropython mpy-check conformance
 test-cpython: venv
 	$(VPY) -m pytest -q host_tests
 
-test-micropython: venv
-	$(MPY) -X heapsize=$(MP_HEAP) tools/mptest.py
+# lib/ compiled to .mpy bytecode, loaded by the unix port as the device loads it.
+HOST_MPY := build/host-mpy
+host-mpy: venv
+	@rm -rf $(HOST_MPY) && for f in $$(cd lib && find . -name '*.py'); do \
+	  mkdir -p $(HOST_MPY)/$$(dirname $$f) && \
+	  $(MPYCROSS) -o $(HOST_MPY)/$${f%.py}.mpy lib/$$f || exit 1; done
+
+test-micropython: host-mpy
+	$(MPY) -X heapsize=$(MP_HEAP) tools/mptest.py --lib=$(HOST_MPY)
 
 # Every file of lib/ and firmware/ must compile for the device.
 mpy-check: venv

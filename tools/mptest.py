@@ -1,6 +1,9 @@
 """Run the portable test modules under MicroPython (the unix port), pytest-style.
 
-    micropython -X heapsize=128K tools/mptest.py [host_tests/test_x.py ...]
+    micropython -X heapsize=128K tools/mptest.py [--lib=DIR] [-v] [host_tests/test_x.py ...]
+
+--lib=DIR puts DIR first on sys.path instead of lib/: `make test-micropython` passes the .mpy
+files that mpy-cross made of lib/, as the device loads them.
 
 A portable module is a `host_tests/test_*.py` that imports only `lib/` (and the standard modules
 both interpreters have); a module whose first lines say `# cpython-only` is skipped. Every
@@ -15,8 +18,12 @@ import sys
 ROOT = __file__.rsplit("/", 2)[0] if "/" in __file__ else "."
 if ROOT == "tools":
     ROOT = "."
-sys.path.insert(0, ROOT + "/lib")
+LIB = ROOT + "/lib"
+for _a in sys.argv[1:]:
+    if _a.startswith("--lib="):
+        LIB = _a[6:]
 sys.path.insert(0, ROOT + "/host_tests")
+sys.path.insert(0, LIB)
 
 
 def portable(path):
@@ -37,7 +44,7 @@ def modules(args):
 
 def main(args):
     verbose = "-v" in args
-    args = [a for a in args if a != "-v"]
+    args = [a for a in args if a != "-v" and not a.startswith("--lib=")]
     passed = failed = skipped = 0
     for path in modules(args):
         if not portable(path):
@@ -69,7 +76,7 @@ def main(args):
             gc.collect()
         del sys.modules[name]
         gc.collect()
-    print("micropython: %d modules skipped (cpython-only)" % skipped)
+    print("micropython (lib from %s): %d modules skipped (cpython-only)" % (LIB, skipped))
     print("%d passed, %d failed" % (passed, failed))
     return failed
 

@@ -39,13 +39,13 @@ def encode_value(data_field, value):
         digits = "%0*d" % (2 * size, abs(value))
         if len(digits) > 2 * size:
             raise ValueError("value too large for BCD%d" % (2 * size))
-        raw = bytes.fromhex(digits)[::-1]
+        raw = bytes(reversed(bytes.fromhex(digits)))
         if value < 0:
             raw = raw[:-1] + bytes((raw[-1] | 0xF0,))
         return raw
     if data_field == 0xD:
         if isinstance(value, str):
-            text = value.encode()[::-1]
+            text = bytes(reversed(value.encode()))
             return bytes((len(text),)) + text
         return bytes((0xE0 + len(value),)) + bytes(value)
     return b""
@@ -94,7 +94,7 @@ def split_headers(apl):
 def address(manufacturer, meter_id, version, device_type):
     """M(2) ID(4) version type in DLL order."""
     m = manufacturer_code(manufacturer)
-    return bytes((m & 0xFF, m >> 8)) + bytes.fromhex(meter_id)[::-1] + bytes((version, device_type))
+    return bytes((m & 0xFF, m >> 8)) + bytes(reversed(bytes.fromhex(meter_id))) + bytes((version, device_type))
 
 
 def telegram(apl=b"", manufacturer="KAM", meter_id="12345678", version=1, device_type=7,
@@ -111,7 +111,7 @@ def telegram(apl=b"", manufacturer="KAM", meter_id="12345678", version=1, device
     version, type) of the meter in a long TPL header (radio adapters); defaults to the DLL's.
     """
     dll_addr = address(manufacturer, meter_id, version, device_type)
-    hdr, _ = _tpl.CI[ci] if ci in _tpl.CI else (_tpl.HDR_NONE, None)
+    hdr = _tpl.CI[ci] >> 4 if _tpl.CI[ci] != _tpl.NOT_TPL else _tpl.HDR_NONE
     ident = dll_addr
     tpdu = bytearray((ci,))
     if hdr == _tpl.HDR_LONG:

@@ -72,7 +72,9 @@ class Decoder:
             return "crc" if status == phy.CRC else "truncated"
         dll.parse_header(f, result)
         if trace is not None:
-            _trace_dll(f, fmt, trace)
+            from . import explain as _explain
+
+            _explain.trace_dll(f, fmt, trace)
         if status == phy.CRC:
             return "crc"
         err = self._link(f, 10, len(f), result, trace)
@@ -159,14 +161,15 @@ class Decoder:
                 return err
             return self._transport(f, nxt, end, result, trace, ident, afl)
         result["ci"] = ci
-        kind = tpl.CI.get(ci)
-        if kind is None:
+        kind = tpl.CI[ci]
+        if kind == tpl.NOT_TPL:
             if 0xA0 <= ci <= 0xB7:
                 result["manufacturer_data"] = hexlify(bytes(f[pos + 1 : end])).decode()
             if trace is not None:
                 trace.append((pos, end, "tpl", "CI", "0x%02X not decodable" % ci))
             return "unsupported_ci"
-        hdr, apl = kind
+        hdr = kind >> 4
+        apl = kind & 0x0F
         tpdu_start = pos
         p = pos + 1
         if trace is not None:
@@ -197,8 +200,10 @@ class Decoder:
             result["tpl_status"] = sts
             result["security_mode"] = tpl.security_mode(cfg)
             if trace is not None:
+                from . import explain as _explain
+
                 trace.append((p, p + 1, "tpl", "ACC", "access number %d" % acc))
-                trace.append((p + 1, p + 2, "tpl", "STS", _status_text(sts)))
+                trace.append((p + 1, p + 2, "tpl", "STS", _explain.status_text(sts)))
                 trace.append((p + 2, p + 4, "tpl", "CFG", "0x%04X: security mode %d, %d encrypted blocks" % (
                     cfg, tpl.security_mode(cfg), (cfg >> 4) & 15)))
             p += 4
@@ -241,7 +246,9 @@ class Decoder:
         if more:
             result["more_records_follow"] = True
         if trace is not None:
-            _trace_records(f, p, end, self.templates, trace)
+            from . import explain as _explain
+
+            _explain.trace_records(f, p, end, self.templates, trace)
         if err is None and learn:
             self._learn(ident, learn)
         return err
@@ -290,56 +297,3 @@ class Decoder:
         if ident is not None:
             self._learn(ident, templates)
         return None
-
-
-def _status_text(sts):
-    names = ("ok", "busy", "application error", "abnormal")
-    flags = [names[sts & 3]]
-    if sts & 4:
-        flags.append("power low")
-    if sts & 8:
-        flags.append("permanent error")
-    if sts & 16:
-        flags.append("temporary error")
-    if sts & 0xE0:
-        flags.append("manufacturer bits 0x%02X" % (sts & 0xE0))
-    return "status 0x%02X: %s" % (sts, ", ".join(flags))
-
-
-def _trace_dll(f, fmt, trace):
-    trace.append((0, 1, "dll", "L", "%d bytes follow (%s)" % (f[0], {
-        phy.FORMAT_NONE: "CRCs already removed", phy.FORMAT_A: "frame format A, CRCs checked and removed",
-        phy.FORMAT_B: "frame format B, CRCs checked and removed"}[fmt])))
-    trace.append((1, 2, "dll", "C", "0x%02X %s" % (f[1], dll.C_FIELD.get(f[1], ""))))
-    m = f[2] | (f[3] << 8)
-    trace.append((2, 4, "dll", "M", "manufacturer %s (0x%04X)" % (dll.manufacturer(m), m)))
-    trace.append((4, 8, "dll", "ID", "meter id %s" % dll.meter_id(f, 4)))
-    trace.append((8, 9, "dll", "version", "%d" % f[8]))
-    trace.append((9, 10, "dll", "type", "0x%02X %s" % (f[9], dll.media_name(f[9]))))
-
-
-def _trace_records(f, p, end, cache, trace):
-    """Re-walk the records for `explain` (slow path, never used by the gateway)."""
-    while p < end:
-        dif = f[p]
-        if dif == 0x2F:
-            trace.append((p, p + 1, "apl", "filler", "idle filler 2F"))
-            p += 1
-            continue
-        if dif & 0x0F == 0x0F:
-            trace.append((p, end, "apl", "manufacturer data", "DIF 0x%02X: manufacturer specific data" % dif))
-            return
-        try:
-            h = records.header_end(f, p, end)
-            tpl_ = cache.get(bytes(f[p:h])) or records.make_template(bytes(f[p:h]))
-            value, q = records.read_value(f, h, end, tpl_)
-        except records.RecordError as e:
-            trace.append((p, end, "apl", "record", "cannot decode: %s" % e.args[0]))
-            return
-        rec = tpl_[0]
-        desc = "%s %s%s, storage %d, tariff %d, subunit %d, %s" % (
-            rec["quantity"], rec["unit"], " " + rec["qualifier"] if "qualifier" in rec else "",
-            rec["storage"], rec["tariff"], rec["subunit"], rec["function"])
-        trace.append((p, h, "apl", "DIB/VIB", desc))
-        trace.append((h, q, "apl", "data", "value %r" % (value,)))
-        p = q

@@ -10,46 +10,46 @@ from .compat import const
 
 HEADER_LEN = const(10)
 
-# EN 13757-7:2018 device types, named as wmbusmeters names them so that downstream
-# dashboards see the same `media` strings (protocol.md §1.4).
-MEDIA = {
-    0x00: "other",
-    0x01: "oil",
-    0x02: "electricity",
-    0x03: "gas",
-    0x04: "heat",
-    0x05: "steam",
-    0x06: "warm water",
-    0x07: "water",
-    0x08: "heat cost allocation",
-    0x09: "compressed air",
-    0x0A: "cooling load volume at outlet",
-    0x0B: "cooling load volume at inlet",
-    0x0C: "heat volume at inlet",
-    0x0D: "heat/cooling load",
-    0x0E: "bus/system component",
-    0x0F: "unknown",
-    0x14: "calorific value",
-    0x15: "hot water",
-    0x16: "cold water",
-    0x17: "dual register (hot/cold) water",
-    0x18: "pressure",
-    0x19: "a/d converter",
-    0x1A: "smoke detector",
-    0x1B: "room sensor",
-    0x1C: "gas detector",
-    0x20: "breaker (electricity)",
-    0x21: "valve (gas or water)",
-    0x25: "customer unit (display device)",
-    0x28: "waste water",
-    0x29: "garbage",
-    0x31: "communication controller",
-    0x32: "unidirectional repeater",
-    0x33: "bidirectional repeater",
-    0x36: "radio converter (system side)",
-    0x37: "radio converter (meter side)",
-    0x38: "wired adapter",
-}
+# EN 13757-7:2018 Table 11 device types, named as wmbusmeters names them so that downstream
+# dashboards see the same `media` strings (protocol.md §1.4). Text, not a dict: see vif.py.
+_MEDIA = """\
+00 other
+01 oil
+02 electricity
+03 gas
+04 heat
+05 steam
+06 warm water
+07 water
+08 heat cost allocation
+09 compressed air
+0A cooling load volume at outlet
+0B cooling load volume at inlet
+0C heat volume at inlet
+0D heat/cooling load
+0E bus/system component
+0F unknown
+14 calorific value
+15 hot water
+16 cold water
+17 dual register (hot/cold) water
+18 pressure
+19 a/d converter
+1A smoke detector
+1B room sensor
+1C gas detector
+20 breaker (electricity)
+21 valve (gas or water)
+25 customer unit (display device)
+28 waste water
+29 garbage
+31 communication controller
+32 unidirectional repeater
+33 bidirectional repeater
+36 radio converter (system side)
+37 radio converter (meter side)
+38 wired adapter
+"""
 
 # C-field function names (protocol.md §1.2), for `explain` and the result's `c_field` name.
 C_FIELD = {
@@ -72,11 +72,23 @@ C_FIELD = {
 }
 
 
+_media_cache = {}
+
+
 def media_name(device_type):
-    name = MEDIA.get(device_type)
+    name = _media_cache.get(device_type)
     if name is None:
-        return "reserved" if device_type < 0x40 else "manufacturer specific"
+        name = _media_cache[device_type] = _find_media(device_type)
     return name
+
+
+def _find_media(device_type):
+    i = _MEDIA.find("%02X " % device_type)
+    while i > 0 and _MEDIA[i - 1] != "\n":  # a match inside a name, not at a line start
+        i = _MEDIA.find("%02X " % device_type, i + 1)
+    if i < 0:
+        return "reserved" if device_type < 0x40 else "manufacturer specific"
+    return _MEDIA[i + 3 : _MEDIA.find("\n", i)]
 
 
 def manufacturer(m):

@@ -152,7 +152,7 @@ def make_template(hdr):
         e = hdr[p]
         p += 1
         more = e & 0x80
-        entry = (_vif.EXT_FB if code == 0x7B else _vif.EXT_FD).get(e & 0x7F, _vif.UNKNOWN)
+        entry = (_vif.ext_fb if code == 0x7B else _vif.ext_fd)(e & 0x7F)
     elif code == 0x7C:  # plain text unit
         if more and hdr[p] >= 0x10:
             while True:
@@ -169,7 +169,7 @@ def make_template(hdr):
         entry = ("manufacturer_specific", "", 0, _vif.MANUFACTURER)
         more = 0
     else:
-        entry = _vif.PRIMARY.get(code, _vif.UNKNOWN)
+        entry = _vif.primary(code)
     while more:
         e = hdr[p]
         p += 1
@@ -182,7 +182,7 @@ def make_template(hdr):
             e2 = hdr[p]
             p += 1
             more = e2 & 0x80
-            qualifiers.append(_vif.COMBINABLE_EXT.get(e2 & 0x7F, "ext_%02x" % (e2 & 0x7F)))
+            qualifiers.append(_vif.combinable_ext(e2 & 0x7F))
             continue
         exp_adjust, _ = _combine(e, exp_adjust, qualifiers)
     quantity, unit, exp, kind = entry
@@ -212,7 +212,7 @@ def _combine(e, exp_adjust, qualifiers):
         return exp_adjust + (e & 7) - 6, None
     if e == 0x7D:  # multiplicative correction 10^3
         return exp_adjust + 3, None
-    qualifiers.append(_vif.COMBINABLE.get(e, "vife_%02x" % e))
+    qualifiers.append(_vif.combinable(e))
     return exp_adjust, None
 
 

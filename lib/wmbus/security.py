@@ -29,7 +29,7 @@ def ctr_crypt(key, counter_prefix, data):
     """
     n = len(data)
     blocks = (n + 15) >> 4
-    counters = bytearray(counter_prefix + b"\x00") * blocks
+    counters = bytearray((bytes(counter_prefix) + b"\x00") * blocks)
     for i in range(1, blocks):
         counters[16 * i + 15] = i
     return xor(data, aes_ecb_encrypt(key, counters))

@@ -26,22 +26,33 @@ APL_ALARM = const(4)
 APL_ERROR = const(5)
 APL_OPAQUE = const(6)  # known header, content (DLMS, OBIS, image transfer...) not decoded here
 
-# CI -> (header, application content), EN 13757-7:2018 Table 2 (meter to collector).
-CI = {
-    0x66: (HDR_NONE, APL_RECORDS), 0x67: (HDR_SHORT, APL_RECORDS), 0x68: (HDR_LONG, APL_RECORDS),
-    0x69: (HDR_NONE, APL_FORMAT), 0x6A: (HDR_SHORT, APL_FORMAT), 0x6B: (HDR_LONG, APL_FORMAT),
-    0x6E: (HDR_SHORT, APL_ERROR), 0x6F: (HDR_LONG, APL_ERROR), 0x70: (HDR_NONE, APL_ERROR),
-    0x71: (HDR_NONE, APL_ALARM), 0x74: (HDR_SHORT, APL_ALARM), 0x75: (HDR_LONG, APL_ALARM),
-    0x72: (HDR_LONG, APL_RECORDS), 0x73: (HDR_LONG, APL_COMPACT),
-    0x78: (HDR_NONE, APL_RECORDS), 0x79: (HDR_NONE, APL_COMPACT),
-    0x7A: (HDR_SHORT, APL_RECORDS), 0x7B: (HDR_SHORT, APL_COMPACT),
-    0x7C: (HDR_LONG, APL_OPAQUE), 0x7D: (HDR_SHORT, APL_OPAQUE),
-    0x7E: (HDR_LONG, APL_OPAQUE), 0x7F: (HDR_SHORT, APL_OPAQUE),
-    0x8A: (HDR_SHORT, APL_NONE), 0x8B: (HDR_LONG, APL_NONE),
-    0x9E: (HDR_SHORT, APL_OPAQUE), 0x9F: (HDR_LONG, APL_OPAQUE),
-    0xC0: (HDR_LONG, APL_OPAQUE), 0xC1: (HDR_SHORT, APL_OPAQUE), 0xC2: (HDR_LONG, APL_OPAQUE),
-    0xC3: (HDR_LONG, APL_OPAQUE), 0xC4: (HDR_SHORT, APL_OPAQUE), 0xC5: (HDR_LONG, APL_OPAQUE),
-}
+NOT_TPL = const(0xFF)
+
+
+def _ci_table():
+    # CI -> header << 4 | application content, EN 13757-7:2018 Table 2 (meter to collector).
+    # Built into 256 bytes once: a dict of tuples would cost kilobytes of heap on the device.
+    t = bytearray(b"\xff" * 256)
+    for ci, hdr, apl in (
+        (0x66, HDR_NONE, APL_RECORDS), (0x67, HDR_SHORT, APL_RECORDS), (0x68, HDR_LONG, APL_RECORDS),
+        (0x69, HDR_NONE, APL_FORMAT), (0x6A, HDR_SHORT, APL_FORMAT), (0x6B, HDR_LONG, APL_FORMAT),
+        (0x6E, HDR_SHORT, APL_ERROR), (0x6F, HDR_LONG, APL_ERROR), (0x70, HDR_NONE, APL_ERROR),
+        (0x71, HDR_NONE, APL_ALARM), (0x74, HDR_SHORT, APL_ALARM), (0x75, HDR_LONG, APL_ALARM),
+        (0x72, HDR_LONG, APL_RECORDS), (0x73, HDR_LONG, APL_COMPACT),
+        (0x78, HDR_NONE, APL_RECORDS), (0x79, HDR_NONE, APL_COMPACT),
+        (0x7A, HDR_SHORT, APL_RECORDS), (0x7B, HDR_SHORT, APL_COMPACT),
+        (0x7C, HDR_LONG, APL_OPAQUE), (0x7D, HDR_SHORT, APL_OPAQUE),  # DLMS
+        (0x7E, HDR_LONG, APL_OPAQUE), (0x7F, HDR_SHORT, APL_OPAQUE),  # OBIS
+        (0x8A, HDR_SHORT, APL_NONE), (0x8B, HDR_LONG, APL_NONE),
+        (0x9E, HDR_SHORT, APL_OPAQUE), (0x9F, HDR_LONG, APL_OPAQUE),
+        (0xC0, HDR_LONG, APL_OPAQUE), (0xC1, HDR_SHORT, APL_OPAQUE), (0xC2, HDR_LONG, APL_OPAQUE),
+        (0xC3, HDR_LONG, APL_OPAQUE), (0xC4, HDR_SHORT, APL_OPAQUE), (0xC5, HDR_LONG, APL_OPAQUE),
+    ):
+        t[ci] = (hdr << 4) | apl
+    return bytes(t)
+
+
+CI = _ci_table()
 
 HEADER_SIZE = (0, 4, 12)
 

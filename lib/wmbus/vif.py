@@ -1,184 +1,284 @@
 """Value information tables (EN 13757-3:2018 §6.4, protocol.md §4.3-4.6).
 
-Each table maps a VIF code (extension bit removed) to (quantity, unit, exponent, kind):
-the value in `unit` is raw * 10**exponent. Units are converted once here so that every record
-of one quantity has one unit: energy in kWh (or GJ for the joule VIFs), power in kW, volume in
-m3, flow in m3/h, temperatures in C. Tables are dicts built once at import.
+`primary(code)`, `ext_fd(code)` and `ext_fb(code)` map a VIF code (extension bit removed) to
+(quantity, unit, exponent, kind): the value in `unit` is raw * 10**exponent. Units are converted
+once here so that one quantity has one unit: energy in kWh (GJ for the joule VIFs), power in kW,
+volume in m3, flow in m3/h, temperatures in C.
+
+The tables are text, one row per code range, searched when a record header is seen for the
+first time (records.py caches the answer). Text costs one object of heap when the module is
+loaded from a .mpy file and none when it is frozen; a dict of tuples costs several times more.
+
+Row: `first[-last] kind exponent unit quantity`. Within a range the exponent grows by one per
+code; unit `@` means a time unit chosen by the code's low bits (s, min, h, d), `@L` the long
+ones (h, d, month, year), with the exponent column as the offset into that list; `-` = none.
+Kinds: N number (type B signed / BCD / real, scaled), U unsigned (bit fields, identifiers,
+counters: never scaled), G date (type G), F date+time (type F, J or I by size).
 """
 
 from .compat import const
 
-# How the data of a record is to be read, beyond its DIF data type.
-NUMBER = const(0)  # type B signed integer / BCD / real, scaled
-UNSIGNED = const(1)  # bit fields, identifiers, counters: unsigned, not scaled
-DATE = const(2)  # type G
-DATETIME = const(3)  # type F (4 bytes), J (3 bytes, time only) or I (6 bytes)
+NUMBER = const(0)
+UNSIGNED = const(1)
+DATE = const(2)
+DATETIME = const(3)
 MANUFACTURER = const(4)  # manufacturer-specific VIF: raw unsigned
-TEXT = const(5)  # plain-text VIF: unit given in the telegram
 
-_TIME_UNITS = ("s", "min", "h", "d")
-_TIME_UNITS_LONG = ("h", "d", "month", "year")
+_KINDS = "NUGF"
+_TIME = ("s", "min", "h", "d")
+_TIME_LONG = ("h", "d", "month", "year")
 
+# EN 13757-3:2018 Table 10 (primary VIFs).
+_PRIMARY = """\
+00-07 N -6 kWh energy
+08-0F N -9 GJ energy
+10-17 N -6 m3 volume
+18-1F N -3 kg mass
+20-23 N 0 @ on_time
+24-27 N 0 @ operating_time
+28-2F N -6 kW power
+30-37 N -9 GJ/h power
+38-3F N -6 m3/h volume_flow
+40-47 N -7 m3/min volume_flow
+48-4F N -9 m3/s volume_flow
+50-57 N -3 kg/h mass_flow
+58-5B N -3 C flow_temperature
+5C-5F N -3 C return_temperature
+60-63 N -3 K temperature_difference
+64-67 N -3 C external_temperature
+68-6B N -3 bar pressure
+6C G 0 - date
+6D F 0 - datetime
+6E N 0 - hca_units
+70-73 N 0 @ averaging_duration
+74-77 N 0 @ actuality_duration
+78 U 0 - fabrication_number
+79 U 0 - enhanced_identification
+7A U 0 - bus_address
+7E U 0 - any
+"""
 
-def _primary():
-    t = {}
-    for n in range(8):
-        t[0x00 + n] = ("energy", "kWh", n - 6, NUMBER)
-        t[0x08 + n] = ("energy", "GJ", n - 9, NUMBER)
-        t[0x10 + n] = ("volume", "m3", n - 6, NUMBER)
-        t[0x18 + n] = ("mass", "kg", n - 3, NUMBER)
-        t[0x28 + n] = ("power", "kW", n - 6, NUMBER)
-        t[0x30 + n] = ("power", "GJ/h", n - 9, NUMBER)
-        t[0x38 + n] = ("volume_flow", "m3/h", n - 6, NUMBER)
-        t[0x40 + n] = ("volume_flow", "m3/min", n - 7, NUMBER)
-        t[0x48 + n] = ("volume_flow", "m3/s", n - 9, NUMBER)
-        t[0x50 + n] = ("mass_flow", "kg/h", n - 3, NUMBER)
-    for n in range(4):
-        t[0x20 + n] = ("on_time", _TIME_UNITS[n], 0, NUMBER)
-        t[0x24 + n] = ("operating_time", _TIME_UNITS[n], 0, NUMBER)
-        t[0x58 + n] = ("flow_temperature", "C", n - 3, NUMBER)
-        t[0x5C + n] = ("return_temperature", "C", n - 3, NUMBER)
-        t[0x60 + n] = ("temperature_difference", "K", n - 3, NUMBER)
-        t[0x64 + n] = ("external_temperature", "C", n - 3, NUMBER)
-        t[0x68 + n] = ("pressure", "bar", n - 3, NUMBER)
-        t[0x70 + n] = ("averaging_duration", _TIME_UNITS[n], 0, NUMBER)
-        t[0x74 + n] = ("actuality_duration", _TIME_UNITS[n], 0, NUMBER)
-    t[0x6C] = ("date", "", 0, DATE)
-    t[0x6D] = ("datetime", "", 0, DATETIME)
-    t[0x6E] = ("hca_units", "", 0, NUMBER)
-    t[0x78] = ("fabrication_number", "", 0, UNSIGNED)
-    t[0x79] = ("enhanced_identification", "", 0, UNSIGNED)
-    t[0x7A] = ("bus_address", "", 0, UNSIGNED)
-    t[0x7E] = ("any", "", 0, UNSIGNED)
-    return t
+# EN 13757-3:2018 Table 12 (second extension, VIF 0xFD).
+_FD = """\
+00-03 N -3 currency credit
+04-07 N -3 currency debit
+08 U 0 - access_number
+09 U 0 - medium
+0A U 0 - manufacturer
+0B U 0 - parameter_set_id
+0C U 0 - model_version
+0D U 0 - hardware_version
+0E U 0 - firmware_version
+0F U 0 - software_version
+10 U 0 - customer_location
+11 U 0 - customer
+12 U 0 - access_code_user
+13 U 0 - access_code_operator
+14 U 0 - access_code_system_operator
+15 U 0 - access_code_developer
+16 U 0 - password
+17 U 0 - error_flags
+18 U 0 - error_mask
+19 U 0 - security_key
+1A U 0 - digital_output
+1B U 0 - digital_input
+1C U 0 - baud_rate
+1D U 0 - response_delay
+1E U 0 - retry
+1F U 0 - remote_control
+20 U 0 - first_storage_nr
+21 U 0 - last_storage_nr
+22 U 0 - storage_block_size
+23 U 0 - tariff_descriptor
+24-27 N 0 @ storage_interval
+28 N 0 month storage_interval
+29 N 0 year storage_interval
+2A U 0 - operator_specific
+2B N 0 s time_point
+2C-2F N 0 @ duration_since_readout
+30 F 0 - tariff_start
+31-33 N 1 @ tariff_duration
+34-37 N 0 @ tariff_period
+38 N 0 month tariff_period
+39 N 0 year tariff_period
+3A U 0 - dimensionless
+3B U 0 - wmbus_container
+3C-3F N 0 @ transmission_period
+40-4F N -9 V voltage
+50-5F N -12 A current
+60 U 0 - reset_counter
+61 U 0 - cumulation_counter
+62 U 0 - control_signal
+63 U 0 - day_of_week
+64 U 0 - week_number
+65 U 0 - time_point_of_day_change
+66 U 0 - parameter_activation_state
+67 U 0 - special_supplier_info
+68-6B N 0 @L duration_since_cumulation
+6C-6F N 0 @L battery_operating_time
+70 F 0 - battery_change
+71 N 0 dBm rf_level
+72 U 0 - daylight_saving
+73 U 0 - listening_window
+74 N 0 d remaining_battery_lifetime
+75 U 0 - meter_stopped_count
+76 U 0 - manufacturer_container
+"""
 
+# EN 13757-3:2018 Table 11 (first extension, VIF 0xFB). Rating factors of heat cost
+# allocators are binary fractions (x 2^-12) and kept raw.
+_FB = """\
+00-01 N 2 kWh energy
+02-03 N 0 kVARh reactive_energy
+04-05 N 0 kVAh apparent_energy
+08-09 N -1 GJ energy
+0C-0F N -1 MCal energy
+10-11 N 2 m3 volume
+14-17 N -3 kVAR reactive_power
+18-19 N 5 kg mass
+1A-1B N -1 % relative_humidity
+20 N 0 ft3 volume
+21 N -1 ft3 volume
+28-29 N 2 kW power
+2A N 0 deg phase_angle_u_u
+2B N 0 deg phase_angle_u_i
+2C-2F N -3 Hz frequency
+30-31 N -1 GJ/h power
+34-37 N -3 kVA apparent_power
+68 U 0 - hca_rating_factor_k
+69 U 0 - hca_rating_factor_kq
+70-73 N -3 F temperature_limit
+74-77 N -3 C temperature_limit
+78-7F N -3 W max_power_count
+"""
 
-def _fd():
-    t = {}
-    for n in range(4):
-        t[0x00 + n] = ("credit", "currency", n - 3, NUMBER)
-        t[0x04 + n] = ("debit", "currency", n - 3, NUMBER)
-        t[0x24 + n] = ("storage_interval", _TIME_UNITS[n], 0, NUMBER)
-        t[0x2C + n] = ("duration_since_readout", _TIME_UNITS[n], 0, NUMBER)
-        t[0x34 + n] = ("tariff_period", _TIME_UNITS[n], 0, NUMBER)
-        t[0x3C + n] = ("transmission_period", _TIME_UNITS[n], 0, NUMBER)
-        t[0x68 + n] = ("duration_since_cumulation", _TIME_UNITS_LONG[n], 0, NUMBER)
-        t[0x6C + n] = ("battery_operating_time", _TIME_UNITS_LONG[n], 0, NUMBER)
-    for n in range(3):
-        t[0x31 + n] = ("tariff_duration", _TIME_UNITS[n + 1], 0, NUMBER)
-    for n in range(16):
-        t[0x40 + n] = ("voltage", "V", n - 9, NUMBER)
-        t[0x50 + n] = ("current", "A", n - 12, NUMBER)
-    names = {
-        0x08: "access_number", 0x09: "medium", 0x0A: "manufacturer", 0x0B: "parameter_set_id",
-        0x0C: "model_version", 0x0D: "hardware_version", 0x0E: "firmware_version",
-        0x0F: "software_version", 0x10: "customer_location", 0x11: "customer",
-        0x12: "access_code_user", 0x13: "access_code_operator", 0x14: "access_code_system_operator",
-        0x15: "access_code_developer", 0x16: "password", 0x17: "error_flags", 0x18: "error_mask",
-        0x19: "security_key", 0x1A: "digital_output", 0x1B: "digital_input", 0x1C: "baud_rate",
-        0x1D: "response_delay", 0x1E: "retry", 0x1F: "remote_control", 0x20: "first_storage_nr",
-        0x21: "last_storage_nr", 0x22: "storage_block_size", 0x23: "tariff_descriptor",
-        0x2A: "operator_specific", 0x3A: "dimensionless", 0x3B: "wmbus_container",
-        0x60: "reset_counter", 0x61: "cumulation_counter", 0x62: "control_signal",
-        0x63: "day_of_week", 0x64: "week_number", 0x65: "time_point_of_day_change",
-        0x66: "parameter_activation_state", 0x67: "special_supplier_info",
-        0x72: "daylight_saving", 0x73: "listening_window", 0x75: "meter_stopped_count",
-        0x76: "manufacturer_container",
-    }
-    for code, name in names.items():
-        t[code] = (name, "", 0, UNSIGNED)
-    t[0x28] = ("storage_interval", "month", 0, NUMBER)
-    t[0x29] = ("storage_interval", "year", 0, NUMBER)
-    t[0x2B] = ("time_point", "s", 0, NUMBER)
-    t[0x30] = ("tariff_start", "", 0, DATETIME)
-    t[0x38] = ("tariff_period", "month", 0, NUMBER)
-    t[0x39] = ("tariff_period", "year", 0, NUMBER)
-    t[0x70] = ("battery_change", "", 0, DATETIME)
-    t[0x71] = ("rf_level", "dBm", 0, NUMBER)
-    t[0x74] = ("remaining_battery_lifetime", "d", 0, NUMBER)
-    return t
+# EN 13757-3:2018 Table 14 (combinable VIFEs) and Table 15 (after VIFE 0xFC): name added to
+# the record's `qualifier`. The multiplicative factors 0x70-0x77 and 0x7D change the exponent
+# instead (records.py).
+_COMBINABLE = """\
+00-0F error
+12 averaged
+13 inverse_compact_profile
+14 relative_deviation
+15-1C error
+1D standard_conform
+1E compact_profile_registers
+1F compact_profile
+20 per_second
+21 per_minute
+22 per_hour
+23 per_day
+24 per_week
+25 per_month
+26 per_year
+27 per_measurement
+28 per_pulse_in_0
+29 per_pulse_in_1
+2A per_pulse_out_0
+2B per_pulse_out_1
+2C per_litre
+2D per_m3
+2E per_kg
+2F per_k
+30 per_kwh
+31 per_gj
+32 per_kw
+33 per_kl
+34 per_v
+35 per_a
+36 times_s
+37 times_s_per_v
+38 times_s_per_a
+39 start_of
+3A uncorrected
+3B forward
+3C backward
+3D non_metric
+3E base_conditions
+3F obis
+40 lower_limit
+41 lower_limit_exceeded_count
+48 upper_limit
+49 upper_limit_exceeded_count
+42-4F limit_time
+50-67 limit_duration
+68 during_lower_limit
+69 leakage
+6C during_upper_limit
+6D overflow
+6A-6F limit_time
+78-7B additive_correction
+7E future
+"""
 
-
-def _fb():
-    t = {}
-    for n in range(2):
-        t[0x00 + n] = ("energy", "kWh", n + 2, NUMBER)  # 10^(n-1) MWh
-        t[0x02 + n] = ("reactive_energy", "kVARh", n, NUMBER)
-        t[0x04 + n] = ("apparent_energy", "kVAh", n, NUMBER)
-        t[0x08 + n] = ("energy", "GJ", n - 1, NUMBER)
-        t[0x10 + n] = ("volume", "m3", n + 2, NUMBER)
-        t[0x18 + n] = ("mass", "kg", n + 5, NUMBER)  # 10^(n+2) t
-        t[0x1A + n] = ("relative_humidity", "%", n - 1, NUMBER)
-        t[0x28 + n] = ("power", "kW", n + 2, NUMBER)  # 10^(n-1) MW
-        t[0x30 + n] = ("power", "GJ/h", n - 1, NUMBER)
-    for n in range(4):
-        t[0x0C + n] = ("energy", "MCal", n - 1, NUMBER)
-        t[0x14 + n] = ("reactive_power", "kVAR", n - 3, NUMBER)
-        t[0x2C + n] = ("frequency", "Hz", n - 3, NUMBER)
-        t[0x34 + n] = ("apparent_power", "kVA", n - 3, NUMBER)
-        t[0x70 + n] = ("temperature_limit", "F", n - 3, NUMBER)
-        t[0x74 + n] = ("temperature_limit", "C", n - 3, NUMBER)
-    for n in range(8):
-        t[0x78 + n] = ("max_power_count", "W", n - 3, NUMBER)
-    t[0x20] = ("volume", "ft3", 0, NUMBER)
-    t[0x21] = ("volume", "ft3", -1, NUMBER)
-    t[0x2A] = ("phase_angle_u_u", "deg", 0, NUMBER)
-    t[0x2B] = ("phase_angle_u_i", "deg", 0, NUMBER)
-    # Heat cost allocator rating factors are binary fractions (x 2^-12), kept raw.
-    t[0x68] = ("hca_rating_factor_k", "", 0, UNSIGNED)
-    t[0x69] = ("hca_rating_factor_kq", "", 0, UNSIGNED)
-    return t
-
-
-PRIMARY = _primary()
-EXT_FD = _fd()
-EXT_FB = _fb()
+_COMBINABLE_EXT = """\
+01 phase_l1
+02 phase_l2
+03 phase_l3
+04 neutral
+05 phase_l1_l2
+06 phase_l2_l3
+07 phase_l3_l1
+08 quadrant_1
+09 quadrant_2
+0A quadrant_3
+0B quadrant_4
+0C delta_import_export
+10 accumulation_abs
+"""
 
 UNKNOWN = ("unknown", "", 0, NUMBER)
 
-# Combinable (orthogonal) VIFEs, §6.4.7: code -> name added to the record's `qualifier`.
-# Multiplicative factors (0x70-0x77, 0x7D) change the exponent instead and are not listed.
-_TIME_PER = ("per_second", "per_minute", "per_hour", "per_day", "per_week", "per_month",
-             "per_year", "per_measurement")
+
+def _row(table, code):
+    """The fields of the first row whose range holds code, and the code's offset in it."""
+    for line in table.split("\n"):
+        if not line:
+            continue
+        fields = line.split()
+        span = fields[0]
+        first = int(span[:2], 16)
+        last = int(span[3:5], 16) if len(span) > 2 else first
+        if first <= code <= last:
+            return fields, code - first
+    return None, 0
 
 
-def _combinable():
-    t = {
-        0x12: "averaged", 0x13: "inverse_compact_profile", 0x14: "relative_deviation",
-        0x1D: "standard_conform", 0x1E: "compact_profile_registers", 0x1F: "compact_profile",
-        0x28: "per_pulse_in_0", 0x29: "per_pulse_in_1", 0x2A: "per_pulse_out_0",
-        0x2B: "per_pulse_out_1", 0x2C: "per_litre", 0x2D: "per_m3", 0x2E: "per_kg",
-        0x2F: "per_k", 0x30: "per_kwh", 0x31: "per_gj", 0x32: "per_kw", 0x33: "per_kl",
-        0x34: "per_v", 0x35: "per_a", 0x36: "times_s", 0x37: "times_s_per_v",
-        0x38: "times_s_per_a", 0x39: "start_of", 0x3A: "uncorrected", 0x3B: "forward",
-        0x3C: "backward", 0x3D: "non_metric", 0x3E: "base_conditions", 0x3F: "obis",
-        0x40: "lower_limit", 0x48: "upper_limit", 0x41: "lower_limit_exceeded_count",
-        0x49: "upper_limit_exceeded_count", 0x68: "during_lower_limit",
-        0x6C: "during_upper_limit", 0x69: "leakage", 0x6D: "overflow", 0x7E: "future",
-    }
-    for n in range(16):
-        t[n] = "error_%d" % n
-    for n in range(0x15, 0x1D):
-        t[n] = "error_%d" % n
-    for n in range(8):
-        t[0x20 + n] = _TIME_PER[n]
-    for code in (0x42, 0x43, 0x46, 0x47, 0x4A, 0x4B, 0x4E, 0x4F, 0x6A, 0x6B, 0x6E, 0x6F):
-        t[code] = "limit_time_%02x" % code
-    for n in range(0x50, 0x68):
-        t[n] = "limit_duration_%02x" % n
-    for n in range(4):
-        t[0x78 + n] = "additive_correction"
-    return t
+def _lookup(table, code):
+    fields, i = _row(table, code)
+    if fields is None:
+        return UNKNOWN
+    kind = _KINDS.index(fields[1])
+    exp = int(fields[2])
+    unit = fields[3]
+    if unit == "@":
+        return fields[4], _TIME[i + exp], 0, kind
+    if unit == "@L":
+        return fields[4], _TIME_LONG[i + exp], 0, kind
+    return fields[4], "" if unit == "-" else unit, exp + i, kind
 
 
-COMBINABLE = _combinable()
+def primary(code):
+    return _lookup(_PRIMARY, code)
 
-# Second combinable table behind VIFE 0x7C/0xFC (EN 13757-3:2018 Table 15).
-COMBINABLE_EXT = {
-    0x01: "phase_l1", 0x02: "phase_l2", 0x03: "phase_l3", 0x04: "neutral",
-    0x05: "phase_l1_l2", 0x06: "phase_l2_l3", 0x07: "phase_l3_l1",
-    0x08: "quadrant_1", 0x09: "quadrant_2", 0x0A: "quadrant_3", 0x0B: "quadrant_4",
-    0x0C: "delta_between_import_export", 0x10: "accumulation_abs", 0x11: "data_presented_with_type_c",
-    0x12: "data_presented_with_type_d", 0x13: "direction_from_communication_partner",
-    0x14: "direction_to_communication_partner",
-}
+
+def ext_fd(code):
+    return _lookup(_FD, code)
+
+
+def ext_fb(code):
+    return _lookup(_FB, code)
+
+
+def combinable(code):
+    fields, _ = _row(_COMBINABLE, code)
+    if fields is None:
+        return "vife_%02x" % code
+    if fields[1] in ("error", "limit_time", "limit_duration"):
+        return "%s_%02x" % (fields[1], code)
+    return fields[1]
+
+
+def combinable_ext(code):
+    fields, _ = _row(_COMBINABLE_EXT, code)
+    return "ext_%02x" % code if fields is None else fields[1]

@@ -1,0 +1,5 @@
+# pytest: make lib/ importable exactly as it is on the device (/lib).
+import os
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "lib"))
