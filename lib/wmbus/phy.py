@@ -198,7 +198,7 @@ def strip_crcs(frame):
     * L + 1 == len: either CRCs already removed, or format B (whose L counts its CRCs). A valid
       format-B CRC decides it (a stripped frame passes by chance with p = 2^-16 per frame).
     * len == on-air size of format A for this L: format A; its CRCs must check.
-    * L + 1 < len: trailing bytes (an RSSI byte some dongles append): cut to L + 1.
+    * L + 1 < len otherwise: trailing bytes (an RSSI byte some dongles append): cut to L + 1.
     * L + 1 > len: truncated.
     """
     n = len(frame)
@@ -212,9 +212,8 @@ def strip_crcs(frame):
             return status, out, FORMAT_B
         return OK, frame, FORMAT_NONE
     if l_field >= 9 and n == size_format_a(l_field):
-        if _crc_ok(frame, 0, 10):
-            status, out = strip_crcs_a(frame)
-            return status, out, FORMAT_A
+        status, out = strip_crcs_a(frame)
+        return status, out, FORMAT_A
     if l_field + 1 < n:
         return OK, frame[: l_field + 1], FORMAT_NONE
     # Shorter than L says. A format-A frame cut short still has a checkable first block.

@@ -286,7 +286,10 @@ def read_value(buf, p, end, tpl):
     dtype = tpl[1]
     size = tpl[2]
     if dtype == T_LVAR:
-        return _read_lvar(buf, p, end)
+        v, q = _read_lvar(buf, p, end)
+        if not isinstance(v, int) or tpl[3] != _vif.NUMBER:
+            return v, q
+        return v * tpl[4] / tpl[5] if tpl[4] != 1 or tpl[5] != 1 else v, q
     q = p + size
     if q > end:
         raise RecordError(E_TRUNCATED)
