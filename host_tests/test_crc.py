@@ -28,3 +28,24 @@ def test_block_crc_of_oms_annex_n_2_1():
     # OMS Vol.2 Annex N.2.1, first block (L..A) of the frame-A telegram: CRC 0x3363.
     block = bytes.fromhex("2E449315785634123303")
     assert crc16(block) == 0x3363
+
+
+def test_native_and_bytecode_loops_agree():
+    from wmbus import crc
+
+    data = bytes((i * 73 + 5) & 0xFF for i in range(300))
+    for start, end in ((0, 0), (0, 1), (3, 300), (10, 43)):
+        assert crc.crc16(data, start, end) == crc.crc16_bytecode(data, start, end)
+    assert crc.crc16(memoryview(data), 1, 9) == crc.crc16_bytecode(data, 1, 9)
+    assert crc.crc16(bytearray(data)) == crc.crc16_bytecode(data)
+
+
+def test_native_loop_rejects_out_of_range():
+    from wmbus import crc
+
+    try:
+        crc.crc16(b"abc", 0, 4)
+        ok = False
+    except IndexError:
+        ok = True
+    assert ok

@@ -190,7 +190,14 @@ def test_template_cache_is_used_and_bounded():
     records.parse(buf, 0, len(buf), out2, cache)
     assert out == out2
     out[0]["value"] = 99  # records are copies, the cached template is untouched
-    assert cache[bytes.fromhex("0413")][0].get("value") is None
+    assert cache[0x0413][0].get("value") is None  # 2-byte headers are keyed by an integer
+    buf = bytes.fromhex("8410060000000000")
+    records.parse(buf, 0, 7, [], cache)
+    assert bytes.fromhex("841006") in cache  # longer ones by their bytes
+    for i in range(100):  # 100 distinct headers (storage numbers)
+        one = bytes((0x81, 0x80 | (i & 0x7F), i >> 7, 0x13, 0))
+        records.parse(one, 0, len(one), [], cache)
+        assert len(cache) <= records.MAX_TEMPLATES
 
 
 def test_signature_of_annex_g_example():

@@ -12,9 +12,9 @@ and the shared vectors use. Portable (CPython and MicroPython); not needed on th
 import struct
 
 from . import phy
-from .crc import crc16
+from .crc import crc16, crc_update
 from .dll import manufacturer_code
-from .records import crc_update, header_end
+from .records import header_end
 from .security import cbc_encrypt, cmac, ctr_crypt, kdf_a, mode5_iv
 from . import tpl as _tpl
 

@@ -2,8 +2,11 @@
 
 Polynomial 0x3D65, init 0, not reflected, final XOR 0xFFFF. Used for the data-link block CRCs
 (sent big-endian), the ELL payload CRC and the compact-frame signatures (little-endian).
-A 256-entry table turns the per-bit loop into one lookup per byte.
+A 256-entry table turns the per-bit loop into one lookup per byte; on MicroPython the loop
+itself runs as viper machine code where the port can compile it (compat.native_crc_update).
 """
+
+from .compat import native_crc_update
 
 
 def _make_table():
@@ -17,14 +20,37 @@ def _make_table():
 
 
 TABLE = _make_table()
+# The same table as 512 bytes, big-endian pairs, for the viper loop.
+TABLE_BYTES = bytes(b for v in TABLE for b in (v >> 8, v & 0xFF))
+
+_native = native_crc_update()
+
+
+def crc_update_bytecode(crc, data, start=0, end=None):
+    """Running CRC over data[start:end] without the final XOR (start with crc = 0)."""
+    if end is None:
+        end = len(data)
+    t = TABLE
+    for i in range(start, end):
+        crc = ((crc << 8) & 0xFF00) ^ t[(crc >> 8) ^ data[i]]
+    return crc
+
+
+def crc_update_native(crc, data, start=0, end=None):
+    if end is None:
+        end = len(data)
+    if start < 0 or end > len(data) or start > end:  # the machine code does not check bounds
+        raise IndexError("crc range")
+    return _native(crc, data, start, end, TABLE_BYTES)
+
+
+crc_update = crc_update_bytecode if _native is None else crc_update_native
 
 
 def crc16(data, start=0, end=None):
     """CRC-16/EN-13757 over data[start:end] (no copy is made)."""
-    if end is None:
-        end = len(data)
-    t = TABLE
-    crc = 0
-    for i in range(start, end):
-        crc = ((crc << 8) & 0xFF00) ^ t[(crc >> 8) ^ data[i]]
-    return crc ^ 0xFFFF
+    return crc_update(0, data, start, end) ^ 0xFFFF
+
+
+def crc16_bytecode(data, start=0, end=None):
+    return crc_update_bytecode(0, data, start, end) ^ 0xFFFF

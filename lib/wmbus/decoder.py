@@ -126,19 +126,20 @@ class Decoder:
                 enc, " (AES-CTR)" if enc == 1 else "")))
         if pos + 3 > end:
             return "truncated"
-        if not ell.payload_crc_ok(f, pos, end):
+        # Decrypt first when we can: the usual case costs one CRC. A payload whose CRC already
+        # checks over the raw bytes was decrypted by the receiver (ENC bits left set).
+        key = self.keys.get(result["id"]) if enc == ell.ENC_AES_CTR else None
+        if key is not None:
+            plain = ell.decrypt(key, f, cc, sn_pos, pos, end)
+            if crc16(plain, 2) == plain[0] | (plain[1] << 8):
+                f = bytearray(f)
+                f[pos:end] = plain
+            elif not ell.payload_crc_ok(f, pos, end):
+                return "decrypt_failed"
+        elif not ell.payload_crc_ok(f, pos, end):
             if enc == ell.ENC_NONE:
                 return "crc"
-            if enc != ell.ENC_AES_CTR:
-                return "unsupported_security"
-            key = self.keys.get(result["id"])
-            if key is None:
-                return "no_key"
-            plain = ell.decrypt(key, f, cc, f[sn_pos:pos], pos, end)
-            if crc16(plain, 2) != plain[0] | (plain[1] << 8):
-                return "decrypt_failed"
-            f = bytearray(f)
-            f[pos:end] = plain
+            return "no_key" if enc == ell.ENC_AES_CTR else "unsupported_security"
         if trace is not None:
             trace.append((pos, pos + 2, "ell", "payload CRC", "0x%04X, checks%s" % (
                 f[pos] | (f[pos + 1] << 8), " after decryption" if enc == 1 else "")))
@@ -183,12 +184,8 @@ class Decoder:
                 ident = bytes(f[p + 4 : p + 6]) + bytes(f[p : p + 4]) + bytes(f[p + 6 : p + 8])
                 if result.get("id") is not None:
                     result["dll_id"] = result["id"]
-                m = ident[0] | (ident[1] << 8)
-                result["id"] = dll.meter_id(ident, 2)
-                result["manufacturer"] = dll.manufacturer(m)
-                result["version"] = ident[6]
-                result["device_type"] = ident[7]
-                result["media"] = dll.media_name(ident[7])
+                result["id"], result["manufacturer"], result["version"], result["device_type"], \
+                    result["media"] = dll.identity(ident)
                 if trace is not None:
                     trace.append((p, p + 8, "tpl", "meter address", "id %s, %s, version %d, type 0x%02X %s" % (
                         result["id"], result["manufacturer"], ident[6], ident[7], result["media"])))

@@ -106,12 +106,27 @@ def meter_id(buf, pos):
     return "%02x%02x%02x%02x" % (buf[pos + 3], buf[pos + 2], buf[pos + 1], buf[pos])
 
 
+_identities = {}
+
+
+def identity(address):
+    """M(2) ID(4) version type (bytes, DLL order) -> (id, manufacturer, version, type, media).
+
+    Cached: a gateway hears the same few hundred meters all day, and formatting the strings
+    anew for every telegram is most of the cost of this layer on the device.
+    """
+    ident = _identities.get(address)
+    if ident is None:
+        if len(_identities) >= 64:
+            _identities.clear()
+        ident = _identities[address] = (
+            meter_id(address, 2), manufacturer(address[0] | (address[1] << 8)), address[6],
+            address[7], media_name(address[7]))
+    return ident
+
+
 def parse_header(frame, result):
     """Fill `result` from the 10-byte DLL header. The caller has checked the length."""
-    m = frame[2] | (frame[3] << 8)
-    result["id"] = meter_id(frame, 4)
-    result["manufacturer"] = manufacturer(m)
-    result["version"] = frame[8]
-    result["device_type"] = frame[9]
-    result["media"] = media_name(frame[9])
+    result["id"], result["manufacturer"], result["version"], result["device_type"], result[
+        "media"] = identity(bytes(frame[2:10]))
     result["c_field"] = frame[1]

@@ -12,7 +12,8 @@ M | A (from the DLL) | CC without H and R | SN | FN = 0000 | BC, and the payload
 
 from .compat import const
 from .crc import crc16
-from .security import ctr_crypt
+from .compat import aes_ecb_encrypt
+from .security import xor
 
 # CI -> (bytes after CI up to and including SN, offset of SN after CI or -1)
 LAYOUT = {0x8C: (2, -1), 0x8D: (6, 2), 0x8E: (10, -1), 0x8F: (14, 12)}
@@ -27,11 +28,21 @@ def payload_crc_ok(buf, crc_pos, end):
     return crc16(buf, crc_pos + 2, end) == buf[crc_pos] | (buf[crc_pos + 1] << 8)
 
 
-def counter_prefix(frame, cc, sn):
-    """The first 15 bytes of the CTR counter block; the block counter BC is the 16th."""
-    return bytes(frame[2:10]) + bytes((cc & _CC_MASK,)) + bytes(sn) + b"\x00\x00"
+def counter_blocks(frame, cc, sn_pos, n):
+    """The CTR counter blocks for n payload bytes: M | A | CC' | SN | FN=0 | BC=0,1,2..."""
+    block = bytearray(16)
+    block[0:8] = frame[2:10]
+    block[8] = cc & _CC_MASK
+    block[9:13] = frame[sn_pos : sn_pos + 4]
+    blocks = (n + 15) >> 4
+    counters = bytearray(bytes(block) * blocks)
+    for i in range(1, blocks):
+        counters[16 * i + 15] = i
+    return counters
 
 
-def decrypt(key, frame, cc, sn, crc_pos, end):
-    """Payload (CRC field to end) decrypted; check it with payload_crc_ok."""
-    return ctr_crypt(key, counter_prefix(frame, cc, sn), frame[crc_pos:end])
+def decrypt(key, frame, cc, sn_pos, crc_pos, end):
+    """Payload (CRC field to end) decrypted with AES-CTR; check it with its payload CRC."""
+    n = end - crc_pos
+    keystream = aes_ecb_encrypt(key, counter_blocks(frame, cc, sn_pos, n))
+    return xor(frame[crc_pos:end], keystream)

@@ -13,7 +13,7 @@ import struct
 from binascii import hexlify
 
 from .compat import const
-from .crc import TABLE as _CRC_TABLE
+from .crc import crc_update
 from . import vif as _vif
 
 # DIF data field -> data bytes (LVAR and specials are handled apart).
@@ -30,6 +30,9 @@ _TYPE = bytes((T_NONE, T_INT, T_INT, T_INT, T_INT, T_REAL, T_INT, T_INT,
 FUNCTIONS = ("instantaneous", "maximum", "minimum", "error")
 
 MAX_EXTENSIONS = const(10)  # DIFEs and VIFEs per record, §6.3.1 / §6.4.1
+# Cached record templates: about 330 bytes each on the ESP32 (600 on the 64-bit unix port).
+# A Kamstrup meter uses 5-10 headers; when the cache is full it starts again.
+MAX_TEMPLATES = const(48)
 
 # Errors, as the decoder's stable `decode_error` codes.
 E_TRUNCATED = "truncated"
@@ -125,7 +128,10 @@ def _is_text(raw):
 def make_template(hdr):
     """Header bytes (DIB+VIB, already delimited by header_end) -> template tuple.
 
-    (record_dict, data_type, size, kind, multiplier, divisor, header_bytes)
+    (record_dict, data_type, size, kind, multiplier, divisor, header_bytes, int_size)
+
+    int_size is the data size when the record is a plain signed integer (the common case that
+    parse() reads inline), else 0.
     """
     dif = hdr[0]
     data_field = dif & 0x0F
@@ -204,7 +210,8 @@ def make_template(hdr):
     }
     if qualifiers:
         rec["qualifier"] = "_".join(qualifiers)
-    return (rec, dtype, size, kind, mul, div, bytes(hdr))
+    fast = size if dtype == T_INT and kind == _vif.NUMBER else 0
+    return (rec, dtype, size, kind, mul, div, bytes(hdr), fast)
 
 
 def _combine(e, exp_adjust, qualifiers):
@@ -354,13 +361,16 @@ def _read_lvar(buf, p, end):
     return hexlify(bytes(buf[p:q])).decode(), q
 
 
-def parse(buf, pos, end, records, cache, headers=None):
+def parse(buf, pos, end, records, cache, layout=None):
     """Decode the records in buf[pos:end] into `records` (a list of dicts).
 
-    cache: dict header bytes -> template, shared across telegrams (the caller bounds it).
-    headers: when a list, the template of each record is appended (to learn the compact format).
+    cache: dict header -> template, shared across telegrams (bounded here). A 2-byte header
+    (no DIFE, no VIFE: most records) is keyed by the integer DIF << 8 | VIF, which costs no
+    allocation; longer ones by their bytes.
+    layout: when a list, the template of each record is appended (to learn the compact format).
     Returns (error_code or None, manufacturer_data_hex or None, more_follows).
     """
+    append = records.append
     while pos < end:
         dif = buf[pos]
         if dif == 0x2F:  # idle filler
@@ -370,32 +380,44 @@ def parse(buf, pos, end, records, cache, headers=None):
             if dif == 0x0F or dif == 0x1F:  # manufacturer specific data to the end
                 return None, hexlify(bytes(buf[pos + 1 : end])).decode(), dif == 0x1F
             return E_BAD_RECORD, None, False
-        try:
-            h = header_end(buf, pos, end)
+        h = pos + 2
+        if h <= end and not (dif | buf[pos + 1]) & 0x80 and buf[pos + 1] != 0x7C:
+            key = (dif << 8) | buf[pos + 1]
+        else:
+            try:
+                h = header_end(buf, pos, end)
+            except RecordError as e:
+                return e.args[0], None, False
             key = bytes(buf[pos:h])
-            tpl = cache.get(key)
-            if tpl is None:
-                tpl = make_template(key)
-                if len(cache) >= 256:
-                    cache.clear()
-                cache[key] = tpl
-            value, pos = read_value(buf, h, end, tpl)
-        except RecordError as e:
-            return e.args[0], None, False
+        tpl = cache.get(key)
+        if tpl is None:
+            tpl = make_template(bytes(buf[pos:h]))
+            if len(cache) >= MAX_TEMPLATES:
+                cache.clear()
+            cache[key] = tpl
+        n = tpl[7]
+        if n:  # plain signed integer, read inline
+            pos = h + n
+            if pos > end:
+                return E_TRUNCATED, None, False
+            value = int.from_bytes(buf[h:pos], "little")
+            if value >> (8 * n - 1):
+                value -= 1 << (8 * n)
+            if tpl[4] != 1:
+                value *= tpl[4]
+            if tpl[5] != 1:
+                value /= tpl[5]
+        else:
+            try:
+                value, pos = read_value(buf, h, end, tpl)
+            except RecordError as e:
+                return e.args[0], None, False
         rec = tpl[0].copy()
         rec["value"] = value
-        records.append(rec)
-        if headers is not None:
-            headers.append(tpl)
+        append(rec)
+        if layout is not None:
+            layout.append(tpl)
     return None, None, False
-
-
-def crc_update(crc, data):
-    """Running CRC-16/EN-13757 without the final XOR (start with 0)."""
-    t = _CRC_TABLE
-    for b in data:
-        crc = ((crc << 8) & 0xFF00) ^ t[(crc >> 8) ^ b]
-    return crc
 
 
 def signature(templates):
@@ -418,7 +440,7 @@ def parse_compact(buf, pos, end, templates, records, full_crc):
             value, q = read_value(buf, pos, end, tpl)
         except RecordError as e:
             return e.args[0]
-        crc = crc_update(crc_update(crc, tpl[6]), buf[pos:q])
+        crc = crc_update(crc_update(crc, tpl[6]), buf, pos, q)
         pos = q
         rec = tpl[0].copy()
         rec["value"] = value
