@@ -46,7 +46,11 @@ def encode_value(data_field, value):
     if data_field == 0xD:
         if isinstance(value, str):
             text = bytes(reversed(value.encode()))
+            if len(text) > 0xBF:
+                raise ValueError("LVAR text is at most 191 bytes")
             return bytes((len(text),)) + text
+        if len(value) > 15:
+            raise ValueError("LVAR binary is at most 15 bytes here (LVAR 0xE0-0xEF)")
         return bytes((0xE0 + len(value),)) + bytes(value)
     return b""
 

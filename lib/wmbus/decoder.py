@@ -35,28 +35,25 @@ class Decoder:
         for meter_id, key in (keys or {}).items():
             self.keys[str(meter_id).lower()] = _key_bytes(meter_id, key)
         self.templates = {}
-        self.formats = {}
+        self.formats = {}  # (kind, signature) -> templates
+        self._last_layout = {}  # kind -> templates of the last full frame
 
     def decode(self, frame, trace=None):
         """Decode a link-layer frame (bytes starting at L, with or without DLL CRCs, or a wired
         M-Bus long frame 68 L L 68). Returns a dict; `decode_error` is set only on a fault.
 
         trace: optional list; when given, (start, end, layer, field, meaning) tuples describing
-        the bytes of the CRC-free frame are appended (used by `wmbus explain`).
+        the bytes of the CRC-free frame are appended (used by `wmbus explain`). Entries of layer
+        "frame" carry, instead of a meaning, the plaintext of a part that was decrypted.
         """
-        result = {"records": []}
+        result = {"id": None, "manufacturer": None, "version": None, "device_type": None,
+                  "media": None, "records": []}
         try:
             err = self._decode(frame, result, trace)
         except Exception:  # a bug must not stop the gateway; report it as a decode error
             err = "internal"
         if err:
             result["decode_error"] = err
-        if "id" not in result:
-            result["id"] = None
-            result["manufacturer"] = None
-            result["version"] = None
-            result["device_type"] = None
-            result["media"] = None
         return result
 
     # -- layers ---------------------------------------------------------------------------------
@@ -96,6 +93,8 @@ class Decoder:
             trace.append((0, 4, "dll", "start", "wired M-Bus long frame, L=%d" % ln))
             trace.append((4, 5, "dll", "C", "0x%02X" % frame[4]))
             trace.append((5, 6, "dll", "A", "primary address %d" % frame[5]))
+            trace.append((end, end + 1, "dll", "checksum", "0x%02X, checks" % frame[end]))
+            trace.append((end + 1, end + 2, "dll", "stop", "0x16"))
         return self._transport(frame, 6, end, result, trace, None, None)
 
     def _link(self, f, pos, end, result, trace):
@@ -134,15 +133,20 @@ class Decoder:
             if crc16(plain, 2) == plain[0] | (plain[1] << 8):
                 f = bytearray(f)
                 f[pos:end] = plain
+                if trace is not None:
+                    trace.append((pos, end, "frame", "decrypted ELL AES-CTR", bytes(plain)))
             elif not ell.payload_crc_ok(f, pos, end):
                 return "decrypt_failed"
+            else:
+                key = None  # the receiver had decrypted it already
         elif not ell.payload_crc_ok(f, pos, end):
             if enc == ell.ENC_NONE:
                 return "crc"
             return "no_key" if enc == ell.ENC_AES_CTR else "unsupported_security"
         if trace is not None:
             trace.append((pos, pos + 2, "ell", "payload CRC", "0x%04X, checks%s" % (
-                f[pos] | (f[pos + 1] << 8), " after decryption" if enc == 1 else "")))
+                f[pos] | (f[pos + 1] << 8), " after AES-CTR decryption" if key is not None else
+                " (payload not encrypted)" if enc == 0 else " (payload arrived decrypted)")))
         return self._transport(f, pos + 2, end, result, trace, f[2:10], None)
 
     def _transport(self, f, pos, end, result, trace, ident, afl):
@@ -211,9 +215,12 @@ class Decoder:
                     f = bytearray(f)
                 key = self.keys.get(result["id"])
                 q = p
-                err, p = tpl.decrypt(f, p, end, cfg, key, ident, acc, afl, tpdu_start)
-                if trace is not None and p > q:
-                    trace.append((q, p, "tpl", "CFG-EXT", "configuration extension / counter"))
+                err, p, n = tpl.decrypt(f, p, end, cfg, key, ident, acc, afl, tpdu_start)
+                if trace is not None:
+                    if p > q:
+                        trace.append((q, p, "tpl", "CFG-EXT", "configuration extension / counter"))
+                    if n:
+                        trace.append((p, p + n, "frame", "decrypted TPL AES-CBC", bytes(f[p : p + n])))
                 if err:
                     return err
         if apl == tpl.APL_RECORDS:
@@ -251,11 +258,20 @@ class Decoder:
         return err
 
     def _learn(self, ident, templates):
-        key = (bytes(ident[0:2]) + bytes(ident[6:8]), records.signature(templates))
+        """Remember the format of a full frame for the compact frames that refer to it
+        (EN 13757-3 Annex G), per manufacturer, version and device type."""
+        kind = _kind(ident)
+        layout = tuple(templates)
+        if self._last_layout.get(kind) == layout:  # compares identical templates by identity
+            return
+        if len(self._last_layout) >= MAX_FORMATS:
+            self._last_layout.clear()
+        self._last_layout[kind] = layout
+        key = (kind, records.signature(layout))
         if key not in self.formats:
             if len(self.formats) >= MAX_FORMATS:
                 self.formats.pop(next(iter(self.formats)))
-            self.formats[key] = tuple(templates)
+            self.formats[key] = layout
 
     def _compact(self, f, p, end, result, trace, ident):
         if p + 4 > end:
@@ -268,10 +284,15 @@ class Decoder:
             trace.append((p + 2, p + 4, "apl", "full CRC", "full-frame CRC 0x%04X" % full_crc))
         fmt = None
         if ident is not None:
-            fmt = self.formats.get((bytes(ident[0:2]) + bytes(ident[6:8]), sig))
+            fmt = self.formats.get((_kind(ident), sig))
         if fmt is None:
             return "unknown_format"
-        return records.parse_compact(f, p + 4, end, fmt, result["records"], full_crc)
+        err = records.parse_compact(f, p + 4, end, fmt, result["records"], full_crc)
+        if trace is not None:
+            from . import explain as _explain
+
+            _explain.trace_compact(f, p + 4, end, fmt, trace)
+        return err
 
     def _format(self, f, p, end, result, ident):
         """Format frame (Annex G): len | signature | DIB+VIB of every record. Learn it."""
@@ -294,3 +315,8 @@ class Decoder:
         if ident is not None:
             self._learn(ident, templates)
         return None
+
+
+def _kind(ident):
+    """M, version and device type of an M-ID-version-type address, as one small integer."""
+    return ident[0] | (ident[1] << 8) | (ident[6] << 16) | (ident[7] << 24)

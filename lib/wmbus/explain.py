@@ -43,8 +43,12 @@ def trace_records(f, p, end, cache, trace):
             trace.append((p, q, "apl", "filler", "idle filler (DIF 2F) x %d" % (q - p)))
             p = q
             continue
+        if dif == 0x0F or dif == 0x1F:
+            trace.append((p, end, "apl", "manufacturer data", "DIF 0x%02X: manufacturer specific data%s" % (
+                dif, ", more records follow in the next telegram" if dif == 0x1F else "")))
+            return
         if dif & 0x0F == 0x0F:
-            trace.append((p, end, "apl", "manufacturer data", "DIF 0x%02X: manufacturer specific data" % dif))
+            trace.append((p, end, "apl", "record", "DIF 0x%02X is reserved: cannot decode" % dif))
             return
         try:
             h = records.header_end(f, p, end)
@@ -53,10 +57,29 @@ def trace_records(f, p, end, cache, trace):
         except records.RecordError as e:
             trace.append((p, end, "apl", "record", "cannot decode: %s" % e.args[0]))
             return
-        rec = tpl_[0]
-        desc = "%s %s%s, storage %d, tariff %d, subunit %d, %s" % (
-            rec["quantity"], rec["unit"], " " + rec["qualifier"] if "qualifier" in rec else "",
-            rec["storage"], rec["tariff"], rec["subunit"], rec["function"])
-        trace.append((p, h, "apl", "DIB/VIB", desc))
+        trace.append((p, h, "apl", "DIB/VIB", _describe(tpl_[0])))
         trace.append((h, q, "apl", "data", "value %r" % (value,)))
+        p = q
+
+
+def _describe(rec):
+    what = rec["quantity"]
+    if rec["unit"]:
+        what += " [" + rec["unit"] + "]"
+    if "qualifier" in rec:
+        what += " " + rec["qualifier"]
+    return "%s, storage %d, tariff %d, subunit %d, %s" % (
+        what, rec["storage"], rec["tariff"], rec["subunit"], rec["function"])
+
+
+def trace_compact(f, p, end, templates, trace):
+    """The data of a compact frame, record by record, with the headers of its learnt format."""
+    for tpl_ in templates:
+        try:
+            value, q = records.read_value(f, p, end, tpl_)
+        except records.RecordError as e:
+            trace.append((p, end, "apl", "data", "cannot decode: %s" % e.args[0]))
+            return
+        trace.append((p, q, "apl", "data", "%s: value %r (header %s from the full frame)" % (
+            _describe(tpl_[0]), value, tpl_[0]["dif_vif"])))
         p = q

@@ -50,6 +50,9 @@ def _bcd_table():
 _BCD = _bcd_table()
 
 
+_INF = float("inf")
+
+
 class RecordError(Exception):
     pass
 
@@ -315,6 +318,8 @@ def read_value(buf, p, end, tpl):
             return v, q
     elif dtype == T_REAL:
         v = struct.unpack("<f", buf[p:q])[0]
+        if v != v or v in (_INF, -_INF):  # NaN and infinities have no JSON form
+            return None, q
     else:
         return None, q
     if tpl[4] != 1:

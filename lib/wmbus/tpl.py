@@ -69,24 +69,24 @@ def decrypt(buf, p, end, cfg, key, ident, access_number, afl, tpdu_start):
     """
     mode = (cfg >> 8) & 0x1F
     if mode == 0:
-        return None, p
+        return None, p, 0
     if mode == 5:
         blocks = (cfg >> 4) & 0x0F
         n = blocks * 16 if blocks else (end - p) & ~15
         if p + n > end:
-            return "truncated", p
+            return "truncated", p, 0
         if n == 0 or (buf[p] == 0x2F and buf[p + 1] == 0x2F):
-            return None, p  # already plaintext (a replay or a receiver that decrypted it)
+            return None, p, 0  # already plaintext (a replay or a receiver that decrypted it)
         if key is None:
-            return "no_key", p
+            return "no_key", p, 0
         plain = cbc_decrypt(key, mode5_iv(ident, access_number), buf[p : p + n])
         if plain[0] != 0x2F or plain[1] != 0x2F:
-            return "decrypt_failed", p
+            return "decrypt_failed", p, 0
         buf[p : p + n] = plain
-        return None, p
+        return None, p, n
     if mode == 7:
         if p >= end:
-            return "truncated", p
+            return "truncated", p, 0
         cfg_ext = buf[p]
         p += 1
         counter = None
@@ -95,24 +95,24 @@ def decrypt(buf, p, end, cfg, key, ident, access_number, afl, tpdu_start):
             p += 4
         n = ((cfg >> 4) & 0x0F) * 16
         if p + n > end:
-            return "truncated", p
+            return "truncated", p, 0
         if n == 0 or (buf[p] == 0x2F and buf[p + 1] == 0x2F):
-            return None, p
+            return None, p, 0
         if key is None:
-            return "no_key", p
+            return "no_key", p, 0
         if (cfg_ext >> 4) & 3 != 1:  # only KDF-A is defined for meter-to-collector keys
-            return "unsupported_security", p
+            return "unsupported_security", p, 0
         if afl is None or "mac" not in afl:
-            return "mac_failed", p
+            return "mac_failed", p, 0
         counter = afl.get("mcr", counter)
         if counter is None:
-            return "mac_failed", p
+            return "mac_failed", p, 0
         meter_id = ident[2:6]
         if not _afl.mac_ok(kdf_a(key, 1, counter, meter_id), afl, buf[tpdu_start:end]):
-            return "mac_failed", p
+            return "mac_failed", p, 0
         plain = cbc_decrypt(kdf_a(key, 0, counter, meter_id), bytes(16), buf[p : p + n])
         if plain[0] != 0x2F or plain[1] != 0x2F:
-            return "decrypt_failed", p
+            return "decrypt_failed", p, 0
         buf[p : p + n] = plain
-        return None, p
-    return "unsupported_security", p
+        return None, p, n
+    return "unsupported_security", p, 0
