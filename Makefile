@@ -65,7 +65,7 @@ fuzz: venv
 	$(MPY) -X heapsize=64K tools/fuzz.py 20000
 
 run: venv
-	$(VPY) tools/wmbus.py decode --keys tools/samples/keys.txt -f tools/samples/telegrams.txt --pretty
+	$(VPY) tools/wmbus.py decode --keys tools/samples/keys.txt -f tools/samples/telegrams.txt --readings
 
 clean:
 	rm -rf build $(VENV) .pytest_cache

@@ -168,6 +168,25 @@ def refuse_keys_as_telegrams(texts):
             raise ConfigError("argument #%d looks like ID:KEY: give keys with --key" % n)
 
 
+def readings_line(result):
+    """One line a person reads: who sent it, then each record's value and unit."""
+    head = "%s %s %s" % (result.get("id"), result.get("manufacturer"), result.get("media"))
+    parts = []
+    for rec in result.get("records", ()):
+        name = rec["quantity"]
+        if rec.get("qualifier"):
+            name += " " + rec["qualifier"]
+        if rec["storage"]:
+            name += " (storage %d)" % rec["storage"]
+        if rec["function"] != "instantaneous":
+            name += " " + rec["function"]
+        value = rec["value"]
+        parts.append("%s %s%s" % (name, value, " " + rec["unit"] if rec["unit"] else ""))
+    if "decode_error" in result:
+        parts.append("decode_error %s" % result["decode_error"])
+    return "%s: %s" % (head, "; ".join(parts) or "no records")
+
+
 def cmd_decode(args):
     refuse_keys_as_telegrams(args.hex)
     decoder = Decoder(load_keys(args.keys, args.key))
@@ -177,7 +196,10 @@ def cmd_decode(args):
     def emit(result):
         nonlocal failed
         failed = failed or "decode_error" in result
-        print(json.dumps(result, indent=indent), flush=True)
+        if args.readings:
+            print(readings_line(result), flush=True)
+        else:
+            print(json.dumps(result, indent=indent), flush=True)
 
     def one(text, where):
         try:
@@ -533,6 +555,8 @@ One decoder serves the whole run: a compact frame decodes after a full frame of 
                    help="read telegrams from FILE, one a line (- for standard input; repeatable)")
     add_key_options(p)
     p.add_argument("--pretty", action="store_true", help="indent the JSON")
+    p.add_argument("--readings", action="store_true",
+                   help="one plain line per telegram (meter, then each value and unit) instead of JSON")
     p.add_argument("--strict", action="store_true",
                    help="exit with status 1 if any telegram had a decode_error")
     p.set_defaults(run=cmd_decode)
