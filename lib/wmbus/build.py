@@ -177,15 +177,63 @@ def telegram(apl=b"", manufacturer="KAM", meter_id="12345678", version=1, device
 
 
 def frame_a(frame):
-    """Frame format A on air: block CRCs added."""
-    return phy.add_crcs_a(frame)
+    """Frame format A on air: the frame (L first, no CRCs) with its block CRCs."""
+    out = bytearray(frame[:10])
+    c = crc16(frame, 0, 10)
+    out.append(c >> 8)
+    out.append(c & 0xFF)
+    for i in range(10, len(frame), 16):
+        end = min(i + 16, len(frame))
+        out += frame[i:end]
+        c = crc16(frame, i, end)
+        out.append(c >> 8)
+        out.append(c & 0xFF)
+    return bytes(out)
 
 
 def frame_b(frame):
-    """Frame format B on air: CRCs added, L counts them."""
-    return phy.add_crcs_b(frame)
+    """Frame format B on air: CRCs added, L rewritten to count them."""
+    body = bytearray(frame)
+    n = len(body)  # bytes including L, without CRCs
+    if n <= 126:
+        body[0] = n + 1  # n - 1 data bytes after L, plus 2 CRC bytes
+        c = crc16(body)
+        body.append(c >> 8)
+        body.append(c & 0xFF)
+        return bytes(body)
+    body[0] = n + 3
+    out = bytearray(body[:126])
+    c = crc16(out)
+    out.append(c >> 8)
+    out.append(c & 0xFF)
+    rest = body[126:]
+    out += rest
+    c = crc16(rest)
+    out.append(c >> 8)
+    out.append(c & 0xFF)
+    return bytes(out)
+
+
+def encode_3of6(data):
+    """Encode bytes to 3-of-6 chips, with the postamble (0101 nibble or a 0x55 byte)."""
+    e = phy.ENCODE_3OF6
+    out = bytearray()
+    acc = 0
+    bits = 0
+    for byte in data:
+        acc = (acc << 12) | (e[byte >> 4] << 6) | e[byte & 15]
+        bits += 12
+        while bits >= 8:
+            bits -= 8
+            out.append((acc >> bits) & 0xFF)
+        acc &= (1 << bits) - 1
+    if bits:  # 4 chips left: pad with the 0101 postamble
+        out.append(((acc << 4) | 0x5) & 0xFF)
+    else:
+        out.append(0x55)
+    return bytes(out)
 
 
 def t1(frame):
     """T1 on air: frame format A in 3-of-6 chips, with the postamble."""
-    return phy.encode_3of6(phy.add_crcs_a(frame))
+    return encode_3of6(frame_a(frame))

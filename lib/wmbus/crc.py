@@ -3,10 +3,10 @@
 Polynomial 0x3D65, init 0, not reflected, final XOR 0xFFFF. Used for the data-link block CRCs
 (sent big-endian), the ELL payload CRC and the compact-frame signatures (little-endian).
 A 256-entry table turns the per-bit loop into one lookup per byte; on MicroPython the loop
-itself runs as viper machine code where the port can compile it (compat.native_crc_update).
+itself runs as viper machine code where the port can compile it (compat.native).
 """
 
-from .compat import native_crc_update
+from .compat import native
 
 
 def _make_table():
@@ -19,20 +19,20 @@ def _make_table():
     return tuple(table)
 
 
-TABLE = _make_table()
-# The same table as 512 bytes, big-endian pairs, for the viper loop.
-TABLE_BYTES = bytes(b for v in TABLE for b in (v >> 8, v & 0xFF))
+# 512 bytes, big-endian pairs: a tuple of ints would cost 2 KB of heap on a 64-bit port.
+TABLE_BYTES = bytes(b for v in _make_table() for b in (v >> 8, v & 0xFF))
 
-_native = native_crc_update()
+_native = native("crc_update")
 
 
 def crc_update_bytecode(crc, data, start=0, end=None):
     """Running CRC over data[start:end] without the final XOR (start with crc = 0)."""
     if end is None:
         end = len(data)
-    t = TABLE
+    t = TABLE_BYTES
     for i in range(start, end):
-        crc = ((crc << 8) & 0xFF00) ^ t[(crc >> 8) ^ data[i]]
+        j = ((crc >> 8) ^ data[i]) << 1
+        crc = ((crc << 8) & 0xFF00) ^ (t[j] << 8) ^ t[j + 1]
     return crc
 
 

@@ -36,6 +36,7 @@ class Decoder:
             self.keys[str(meter_id).lower()] = _key_bytes(meter_id, key)
         self.templates = {}
         self.formats = {}  # (kind, signature) -> templates
+        self._format_order = []  # keys of self.formats, oldest first
         self._last_layout = {}  # kind -> templates of the last full frame
 
     def decode(self, frame, trace=None):
@@ -46,10 +47,15 @@ class Decoder:
         the bytes of the CRC-free frame are appended (used by `wmbus explain`). Entries of layer
         "frame" carry, instead of a meaning, the plaintext of a part that was decrypted.
         """
+        # Every key a telegram usually fills, up front: the schema is stable for consumers, and
+        # on MicroPython the dict is allocated once at its final size instead of growing.
         result = {"id": None, "manufacturer": None, "version": None, "device_type": None,
-                  "media": None, "records": []}
+                  "media": None, "records": [], "c_field": None, "ci": None,
+                  "access_number": None, "tpl_status": None, "security_mode": None}
         try:
             err = self._decode(frame, result, trace)
+        except MemoryError:  # the heap, not the telegram: say so, the caller may retry
+            err = "no_memory"
         except Exception:  # a bug must not stop the gateway; report it as a decode error
             err = "internal"
         if err:
@@ -129,15 +135,15 @@ class Decoder:
         # checks over the raw bytes was decrypted by the receiver (ENC bits left set).
         key = self.keys.get(result["id"]) if enc == ell.ENC_AES_CTR else None
         if key is not None:
-            plain = ell.decrypt(key, f, cc, sn_pos, pos, end)
-            if crc16(plain, 2) == plain[0] | (plain[1] << 8):
-                f = bytearray(f)
-                f[pos:end] = plain
+            f = bytearray(f)
+            ell.crypt_in_place(key, f, cc, sn_pos, pos, end)
+            if ell.payload_crc_ok(f, pos, end):
                 if trace is not None:
-                    trace.append((pos, end, "frame", "decrypted ELL AES-CTR", bytes(plain)))
-            elif not ell.payload_crc_ok(f, pos, end):
-                return "decrypt_failed"
+                    trace.append((pos, end, "frame", "decrypted ELL AES-CTR", bytes(f[pos:end])))
             else:
+                ell.crypt_in_place(key, f, cc, sn_pos, pos, end)  # back to the received bytes
+                if not ell.payload_crc_ok(f, pos, end):
+                    return "decrypt_failed"
                 key = None  # the receiver had decrypted it already
         elif not ell.payload_crc_ok(f, pos, end):
             if enc == ell.ENC_NONE:
@@ -261,16 +267,22 @@ class Decoder:
         """Remember the format of a full frame for the compact frames that refer to it
         (EN 13757-3 Annex G), per manufacturer, version and device type."""
         kind = _kind(ident)
-        layout = tuple(templates)
-        if self._last_layout.get(kind) == layout:  # compares identical templates by identity
-            return
+        prev = self._last_layout.get(kind)
+        if prev is not None and len(prev) == len(templates):
+            for i in range(len(prev)):  # the same cached templates: nothing new to learn
+                if prev[i] is not templates[i]:
+                    break
+            else:
+                return
         if len(self._last_layout) >= MAX_FORMATS:
             self._last_layout.clear()
+        layout = tuple(templates)
         self._last_layout[kind] = layout
         key = (kind, records.signature(layout))
         if key not in self.formats:
-            if len(self.formats) >= MAX_FORMATS:
-                self.formats.pop(next(iter(self.formats)))
+            if len(self._format_order) >= MAX_FORMATS:  # forget the oldest (MicroPython dicts
+                del self.formats[self._format_order.pop(0)]  # do not keep insertion order)
+            self._format_order.append(key)
             self.formats[key] = layout
 
     def _compact(self, f, p, end, result, trace, ident):
@@ -300,11 +312,13 @@ class Decoder:
             return "truncated"
         sig = f[p + 1] | (f[p + 2] << 8)
         q = p + 3
-        stop = min(end, p + 1 + f[p])
+        stop = p + 1 + f[p]  # the length byte counts the signature and the headers
+        if stop > end:
+            return "truncated"
         templates = []
         try:
             while q < stop:
-                h = records.header_end(f, q, stop + 1)
+                h = records.header_end(f, q, stop)
                 templates.append(records.make_template(bytes(f[q:h])))
                 q = h
         except records.RecordError as e:

@@ -12,7 +12,7 @@ M | A (from the DLL) | CC without H and R | SN | FN = 0000 | BC, and the payload
 
 from .compat import const
 from .crc import crc16
-from .compat import aes_ecb_encrypt
+from .compat import aes_ecb_encrypt, native
 from .security import xor
 
 # CI -> (bytes after CI up to and including SN, offset of SN after CI or -1)
@@ -28,21 +28,37 @@ def payload_crc_ok(buf, crc_pos, end):
     return crc16(buf, crc_pos + 2, end) == buf[crc_pos] | (buf[crc_pos + 1] << 8)
 
 
-def counter_blocks(frame, cc, sn_pos, n):
-    """The CTR counter blocks for n payload bytes: M | A | CC' | SN | FN=0 | BC=0,1,2..."""
-    block = bytearray(16)
-    block[0:8] = frame[2:10]
-    block[8] = cc & _CC_MASK
-    block[9:13] = frame[sn_pos : sn_pos + 4]
-    blocks = (n + 15) >> 4
-    counters = bytearray(bytes(block) * blocks)
-    for i in range(1, blocks):
-        counters[16 * i + 15] = i
-    return counters
+# Preallocated: counter blocks and keystream for the longest payload (L = 255: 16 blocks).
+_COUNTERS = bytearray(256)
+_KEYSTREAM = bytearray(256)
+_xor_native = native("xor_into")
 
 
-def decrypt(key, frame, cc, sn_pos, crc_pos, end):
-    """Payload (CRC field to end) decrypted with AES-CTR; check it with its payload CRC."""
+def xor_into(dst, off, src, n):
+    """dst[off:off+n] ^= src[:n], in place."""
+    if off < 0 or off + n > len(dst) or n > len(src):  # the machine code checks no bounds
+        raise IndexError("xor range")
+    if _xor_native is not None:
+        _xor_native(dst, off, src, n)
+    else:
+        dst[off : off + n] = xor(dst[off : off + n], src)
+
+
+def crypt_in_place(key, frame, cc, sn_pos, crc_pos, end):
+    """AES-CTR over frame[crc_pos:end] (a bytearray), in place: it decrypts and, applied twice,
+    restores. Counter block i = M | A | CC' | SN | FN = 0000 | BC = i; all blocks are
+    encrypted in one ECB call into a preallocated keystream."""
     n = end - crc_pos
-    keystream = aes_ecb_encrypt(key, counter_blocks(frame, cc, sn_pos, n))
-    return xor(frame[crc_pos:end], keystream)
+    blocks = (n + 15) >> 4
+    c = _COUNTERS
+    c[0:8] = frame[2:10]
+    c[8] = cc & _CC_MASK
+    c[9:13] = frame[sn_pos : sn_pos + 4]
+    c[13] = c[14] = c[15] = 0
+    mv = memoryview(c)
+    for i in range(1, blocks):
+        mv[16 * i : 16 * i + 15] = mv[0:15]
+        c[16 * i + 15] = i
+    size = 16 * blocks
+    aes_ecb_encrypt(key, mv[:size], memoryview(_KEYSTREAM)[:size])
+    xor_into(frame, crc_pos, _KEYSTREAM, n)

@@ -5,6 +5,8 @@
   frame format B (one CRC at the end of block 2, another after block 3 when L > 127;
   L includes CRCs). DLL CRCs are sent most significant byte first (protocol.md §1.1).
 
+The encoders (adding CRCs, 3-of-6 coding) live in build.py: the device only receives.
+
 `strip_crcs(frame)` takes a frame that may or may not still carry its DLL CRCs and returns
 (status, frame_without_crcs, format) where status is OK, CRC (the CRCs are there and one is
 wrong) or TRUNCATED. L in the returned frame counts the bytes after L without CRCs.
@@ -75,26 +77,6 @@ def decode_3of6(chips, n, out=None):
     return out
 
 
-def encode_3of6(data):
-    """Encode bytes to 3-of-6 chips, with the postamble (0101 nibble or a 0x55 byte)."""
-    e = ENCODE_3OF6
-    out = bytearray()
-    acc = 0
-    bits = 0
-    for byte in data:
-        acc = (acc << 12) | (e[byte >> 4] << 6) | e[byte & 15]
-        bits += 12
-        while bits >= 8:
-            bits -= 8
-            out.append((acc >> bits) & 0xFF)
-        acc &= (1 << bits) - 1
-    if bits:  # 4 chips left: pad with the 0101 postamble
-        out.append(((acc << 4) | 0x5) & 0xFF)
-    else:
-        out.append(0x55)
-    return bytes(out)
-
-
 def size_format_a(l_field):
     """On-air bytes of a format-A frame (L included) for a given L (radio.md §3.4)."""
     return l_field + 1 + 2 * (1 + (l_field - 9 + 15) // 16)
@@ -107,44 +89,6 @@ def size_format_b(l_field):
 def _crc_ok(frame, start, end):
     c = crc16(frame, start, end)
     return frame[end] == c >> 8 and frame[end + 1] == c & 0xFF
-
-
-def add_crcs_a(frame):
-    """Frame without CRCs (L first) -> frame format A with block CRCs."""
-    out = bytearray(frame[:10])
-    c = crc16(frame, 0, 10)
-    out.append(c >> 8)
-    out.append(c & 0xFF)
-    for i in range(10, len(frame), 16):
-        end = min(i + 16, len(frame))
-        out += frame[i:end]
-        c = crc16(frame, i, end)
-        out.append(c >> 8)
-        out.append(c & 0xFF)
-    return bytes(out)
-
-
-def add_crcs_b(frame):
-    """Frame without CRCs (L first) -> frame format B; L is rewritten to count the CRCs."""
-    body = bytearray(frame)
-    n = len(body)  # bytes including L, without CRCs
-    if n <= 126:
-        body[0] = n + 1  # n - 1 data bytes after L, plus 2 CRC bytes
-        c = crc16(body)
-        body.append(c >> 8)
-        body.append(c & 0xFF)
-        return bytes(body)
-    body[0] = n + 3
-    out = bytearray(body[:126])
-    c = crc16(out)
-    out.append(c >> 8)
-    out.append(c & 0xFF)
-    rest = body[126:]
-    out += rest
-    c = crc16(rest)
-    out.append(c >> 8)
-    out.append(c & 0xFF)
-    return bytes(out)
 
 
 def strip_crcs_a(frame):

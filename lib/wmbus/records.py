@@ -75,6 +75,8 @@ def header_end(buf, pos, end):
     p += 1
     if v & 0x7F == 0x7C:  # plain-text VIF
         return _plain_text_end(buf, p, end, v & 0x80)
+    if v == 0x7B or v == 0x7D:  # an extension-table escape must be followed by its table byte
+        raise RecordError(E_BAD_RECORD)
     n = 0
     while v & 0x80:
         if p >= end:
@@ -213,6 +215,9 @@ def make_template(hdr):
     }
     if qualifiers:
         rec["qualifier"] = "_".join(qualifiers)
+    # The slot for the value exists in the template, so that a copy of it takes the value
+    # without growing its table (no second allocation per record on MicroPython).
+    rec["value"] = None
     fast = size if dtype == T_INT and kind == _vif.NUMBER else 0
     return (rec, dtype, size, kind, mul, div, bytes(hdr), fast)
 
@@ -386,8 +391,9 @@ def parse(buf, pos, end, records, cache, layout=None):
                 return None, hexlify(bytes(buf[pos + 1 : end])).decode(), dif == 0x1F
             return E_BAD_RECORD, None, False
         h = pos + 2
-        if h <= end and not (dif | buf[pos + 1]) & 0x80 and buf[pos + 1] != 0x7C:
-            key = (dif << 8) | buf[pos + 1]
+        v = buf[pos + 1] if h <= end else 0xFF
+        if not (dif | v) & 0x80 and not 0x7B <= v <= 0x7D:  # DIF VIF, no escapes: 2 bytes
+            key = (dif << 8) | v
         else:
             try:
                 h = header_end(buf, pos, end)
@@ -401,11 +407,18 @@ def parse(buf, pos, end, records, cache, layout=None):
                 cache.clear()
             cache[key] = tpl
         n = tpl[7]
-        if n:  # plain signed integer, read inline
+        if n:  # plain signed integer, read inline (without a slice for the usual sizes)
             pos = h + n
             if pos > end:
                 return E_TRUNCATED, None, False
-            value = int.from_bytes(buf[h:pos], "little")
+            if n == 4:
+                value = buf[h] | (buf[h + 1] << 8) | (buf[h + 2] << 16) | (buf[h + 3] << 24)
+            elif n == 2:
+                value = buf[h] | (buf[h + 1] << 8)
+            elif n == 1:
+                value = buf[h]
+            else:
+                value = int.from_bytes(buf[h:pos], "little")
             if value >> (8 * n - 1):
                 value -= 1 << (8 * n)
             if tpl[4] != 1:

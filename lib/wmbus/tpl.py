@@ -29,26 +29,24 @@ APL_OPAQUE = const(6)  # known header, content (DLMS, OBIS, image transfer...) n
 NOT_TPL = const(0xFF)
 
 
+# CI, header << 4 | application content: EN 13757-7:2018 Table 2 (meter to collector).
+# 0x66-0x68 response of selected application, 0x69-0x6B format frames, 0x6E-0x70 application
+# errors, 0x71/0x74/0x75 alarms, 0x72/0x78/0x7A full records, 0x73/0x79/0x7B compact frames,
+# 0x7C-0x7F DLMS and OBIS, 0x8A/0x8B no application data, 0x9E/0x9F specific usage,
+# 0xC0-0xC5 image and security information transfer. Bytes rather than a dict of tuples:
+# a few hundred bytes of heap instead of kilobytes.
+_CI_SPEC = (
+    b"\x66\x00\x67\x10\x68\x20\x69\x02\x6a\x12\x6b\x22\x6e\x15\x6f\x25\x70\x05"
+    b"\x71\x04\x74\x14\x75\x24\x72\x20\x73\x21\x78\x00\x79\x01\x7a\x10\x7b\x11"
+    b"\x7c\x26\x7d\x16\x7e\x26\x7f\x16\x8a\x13\x8b\x23\x9e\x16\x9f\x26"
+    b"\xc0\x26\xc1\x16\xc2\x26\xc3\x26\xc4\x16\xc5\x26"
+)
+
+
 def _ci_table():
-    # CI -> header << 4 | application content, EN 13757-7:2018 Table 2 (meter to collector).
-    # Built into 256 bytes once: a dict of tuples would cost kilobytes of heap on the device.
     t = bytearray(b"\xff" * 256)
-    for ci, hdr, apl in (
-        (0x66, HDR_NONE, APL_RECORDS), (0x67, HDR_SHORT, APL_RECORDS), (0x68, HDR_LONG, APL_RECORDS),
-        (0x69, HDR_NONE, APL_FORMAT), (0x6A, HDR_SHORT, APL_FORMAT), (0x6B, HDR_LONG, APL_FORMAT),
-        (0x6E, HDR_SHORT, APL_ERROR), (0x6F, HDR_LONG, APL_ERROR), (0x70, HDR_NONE, APL_ERROR),
-        (0x71, HDR_NONE, APL_ALARM), (0x74, HDR_SHORT, APL_ALARM), (0x75, HDR_LONG, APL_ALARM),
-        (0x72, HDR_LONG, APL_RECORDS), (0x73, HDR_LONG, APL_COMPACT),
-        (0x78, HDR_NONE, APL_RECORDS), (0x79, HDR_NONE, APL_COMPACT),
-        (0x7A, HDR_SHORT, APL_RECORDS), (0x7B, HDR_SHORT, APL_COMPACT),
-        (0x7C, HDR_LONG, APL_OPAQUE), (0x7D, HDR_SHORT, APL_OPAQUE),  # DLMS
-        (0x7E, HDR_LONG, APL_OPAQUE), (0x7F, HDR_SHORT, APL_OPAQUE),  # OBIS
-        (0x8A, HDR_SHORT, APL_NONE), (0x8B, HDR_LONG, APL_NONE),
-        (0x9E, HDR_SHORT, APL_OPAQUE), (0x9F, HDR_LONG, APL_OPAQUE),
-        (0xC0, HDR_LONG, APL_OPAQUE), (0xC1, HDR_SHORT, APL_OPAQUE), (0xC2, HDR_LONG, APL_OPAQUE),
-        (0xC3, HDR_LONG, APL_OPAQUE), (0xC4, HDR_SHORT, APL_OPAQUE), (0xC5, HDR_LONG, APL_OPAQUE),
-    ):
-        t[ci] = (hdr << 4) | apl
+    for i in range(0, len(_CI_SPEC), 2):
+        t[_CI_SPEC[i]] = _CI_SPEC[i + 1]
     return bytes(t)
 
 
