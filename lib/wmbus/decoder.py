@@ -14,7 +14,12 @@ from . import afl as _afl
 from . import dll, ell, phy, records, tpl
 from .crc import crc16
 
-MAX_FORMATS = 64
+# Compact-frame formats learnt from full frames, and the longest layout worth learning: a
+# Kamstrup compact format has 5 to 15 records. Bounded so that a stream of garbage that happens
+# to parse cannot fill the heap (each layout keeps its templates alive).
+MAX_FORMATS = 16
+MAX_LAYOUT = 24
+MAX_COMPACT_TEMPLATES = 8
 
 
 def _key_bytes(meter_id, key):
@@ -35,9 +40,9 @@ class Decoder:
         for meter_id, key in (keys or {}).items():
             self.keys[str(meter_id).lower()] = _key_bytes(meter_id, key)
         self.templates = {}
-        self.formats = {}  # (kind, signature) -> templates
+        self.formats = {}  # (kind, signature) -> DIB+VIB bytes of the full frame
         self._format_order = []  # keys of self.formats, oldest first
-        self._last_layout = {}  # kind -> templates of the last full frame
+        self._compact_templates = {}  # the formats in use, as templates (a small cache)
 
     def decode(self, frame, trace=None):
         """Decode a link-layer frame (bytes starting at L, with or without DLL CRCs, or a wired
@@ -259,31 +264,24 @@ class Decoder:
             from . import explain as _explain
 
             _explain.trace_records(f, p, end, self.templates, trace)
-        if err is None and learn:
+        if err is None and learn and len(learn) <= MAX_LAYOUT:
             self._learn(ident, learn)
         return err
 
     def _learn(self, ident, templates):
         """Remember the format of a full frame for the compact frames that refer to it
-        (EN 13757-3 Annex G), per manufacturer, version and device type."""
-        kind = _kind(ident)
-        prev = self._last_layout.get(kind)
-        if prev is not None and len(prev) == len(templates):
-            for i in range(len(prev)):  # the same cached templates: nothing new to learn
-                if prev[i] is not templates[i]:
-                    break
-            else:
-                return
-        if len(self._last_layout) >= MAX_FORMATS:
-            self._last_layout.clear()
-        layout = tuple(templates)
-        self._last_layout[kind] = layout
-        key = (kind, records.signature(layout))
+        (EN 13757-3 Annex G), per manufacturer, version and device type. A format is kept as
+        its header bytes (tens of bytes), not as templates: a bounded table of it cannot hold
+        on to much heap, whatever the radio brings."""
+        key = (_kind(ident), records.signature(templates))
         if key not in self.formats:
-            if len(self._format_order) >= MAX_FORMATS:  # forget the oldest (MicroPython dicts
-                del self.formats[self._format_order.pop(0)]  # do not keep insertion order)
-            self._format_order.append(key)
-            self.formats[key] = layout
+            self.add_format(key, records.format_bytes(templates))
+
+    def add_format(self, key, fmt):
+        if len(self._format_order) >= MAX_FORMATS:  # forget the oldest (MicroPython dicts
+            del self.formats[self._format_order.pop(0)]  # do not keep insertion order)
+        self._format_order.append(key)
+        self.formats[key] = fmt
 
     def _compact(self, f, p, end, result, trace, ident):
         if p + 4 > end:
@@ -294,16 +292,26 @@ class Decoder:
         if trace is not None:
             trace.append((p, p + 2, "apl", "signature", "format signature 0x%04X" % sig))
             trace.append((p + 2, p + 4, "apl", "full CRC", "full-frame CRC 0x%04X" % full_crc))
-        fmt = None
-        if ident is not None:
-            fmt = self.formats.get((_kind(ident), sig))
-        if fmt is None:
+        if ident is None:
             return "unknown_format"
-        err = records.parse_compact(f, p + 4, end, fmt, result["records"], full_crc)
+        key = (_kind(ident), sig)
+        templates = self._compact_templates.get(key)
+        if templates is None:
+            fmt = self.formats.get(key)
+            if fmt is None:
+                return "unknown_format"
+            try:
+                templates = records.format_templates(fmt, self.templates)
+            except records.RecordError:
+                return "bad_record"
+            if len(self._compact_templates) >= MAX_COMPACT_TEMPLATES:
+                self._compact_templates.clear()
+            self._compact_templates[key] = templates
+        err = records.parse_compact(f, p + 4, end, templates, result["records"], full_crc)
         if trace is not None:
             from . import explain as _explain
 
-            _explain.trace_compact(f, p + 4, end, fmt, trace)
+            _explain.trace_compact(f, p + 4, end, templates, trace)
         return err
 
     def _format(self, f, p, end, result, ident):

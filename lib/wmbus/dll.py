@@ -72,17 +72,7 @@ C_FIELD = {
 }
 
 
-_media_cache = {}
-
-
 def media_name(device_type):
-    name = _media_cache.get(device_type)
-    if name is None:
-        name = _media_cache[device_type] = _find_media(device_type)
-    return name
-
-
-def _find_media(device_type):
     i = _MEDIA.find("%02X " % device_type)
     while i > 0 and _MEDIA[i - 1] != "\n":  # a match inside a name, not at a line start
         i = _MEDIA.find("%02X " % device_type, i + 1)
@@ -117,7 +107,7 @@ def identity(address):
     """
     ident = _identities.get(address)
     if ident is None:
-        if len(_identities) >= 64:
+        if len(_identities) >= 32:
             _identities.clear()
         ident = _identities[address] = (
             meter_id(address, 2), manufacturer(address[0] | (address[1] << 8)), address[6],

@@ -32,7 +32,7 @@ FUNCTIONS = ("instantaneous", "maximum", "minimum", "error")
 MAX_EXTENSIONS = const(10)  # DIFEs and VIFEs per record, §6.3.1 / §6.4.1
 # Cached record templates: about 330 bytes each on the ESP32 (600 on the 64-bit unix port).
 # A Kamstrup meter uses 5-10 headers; when the cache is full it starts again.
-MAX_TEMPLATES = const(48)
+MAX_TEMPLATES = const(32)
 
 # Errors, as the decoder's stable `decode_error` codes.
 E_TRUNCATED = "truncated"
@@ -444,6 +444,35 @@ def signature(templates):
     for tpl in templates:
         crc = crc_update(crc, tpl[6])
     return crc ^ 0xFFFF
+
+
+def format_bytes(templates):
+    """The format of a full frame as Annex G defines it: its DIB+VIB bytes, concatenated."""
+    return b"".join([tpl[6] for tpl in templates])
+
+
+def template_at(buf, pos, end, cache):
+    """(template, end of header) of the record header at buf[pos]. Raises RecordError."""
+    h = header_end(buf, pos, end)
+    key = (buf[pos] << 8) | buf[pos + 1] if h == pos + 2 else bytes(buf[pos:h])
+    tpl = cache.get(key)
+    if tpl is None:
+        tpl = make_template(bytes(buf[pos:h]))
+        if len(cache) >= MAX_TEMPLATES:
+            cache.clear()
+        cache[key] = tpl
+    return tpl, h
+
+
+def format_templates(fmt, cache):
+    """The templates of a format (DIB+VIB bytes), in order. Raises RecordError."""
+    out = []
+    q = 0
+    n = len(fmt)
+    while q < n:
+        tpl, q = template_at(fmt, q, n, cache)
+        out.append(tpl)
+    return tuple(out)
 
 
 def parse_compact(buf, pos, end, templates, records, full_crc):
