@@ -204,3 +204,13 @@ def test_wired_frame_checksum():
         "6820206808FD7278563412931533032A0000000C1427048502046D32371F1502FD1700008916"))
     frame[-2] ^= 1
     assert Decoder().decode(bytes(frame))["decode_error"] == "crc"
+
+
+def test_afl_length_must_cover_its_fields():
+    # Found by fuzzing: AFLL = 1 (shorter than the FCL) with MCL, MCR and MAC flagged.
+    r = Decoder().decode(bytes.fromhex("1044BA1A5555555503038C20759001002C"))
+    assert r["decode_error"] == "bad_afl"
+    from wmbus import afl
+
+    err, fields, nxt = afl.parse(bytes.fromhex("90052C002501000000"), 0, 9)  # MAC missing
+    assert err == "bad_afl"

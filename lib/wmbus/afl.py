@@ -19,12 +19,21 @@ def parse(buf, pos, end):
     hdr_end = pos + 2 + buf[pos + 1]
     if hdr_end > end:
         return "truncated", None, end
+    if hdr_end < pos + 4:  # AFLL must at least cover the FCL
+        return "bad_afl", None, hdr_end
     fcl = buf[pos + 2] | (buf[pos + 3] << 8)
-    q = pos + 4
     afl = {"fcl": fcl}
-    mcl = 0
+    # Which fields are present, and their sizes, from the FCL; together they must fit in AFLL.
+    mcl = buf[pos + 4] if fcl & 0x2000 and pos + 4 < hdr_end else 0
+    mac_len = MAC_LENGTH.get(mcl & 0x0F, -1) if fcl & 0x0400 else 0
+    if mac_len < 0:
+        return "unsupported_security", afl, hdr_end
+    size = (1 if fcl & 0x2000 else 0) + (2 if fcl & 0x0200 else 0) + (4 if fcl & 0x0800 else 0) \
+        + mac_len + (2 if fcl & 0x1000 else 0)
+    if pos + 4 + size != hdr_end:
+        return "bad_afl", afl, hdr_end
+    q = pos + 4
     if fcl & 0x2000:
-        mcl = buf[q]
         afl["mcl"] = mcl
         q += 1
     if fcl & 0x0200:
@@ -33,17 +42,12 @@ def parse(buf, pos, end):
     if fcl & 0x0800:
         afl["mcr"] = bytes(buf[q : q + 4])
         q += 4
-    if fcl & 0x0400:
-        n = MAC_LENGTH.get(mcl & 0x0F)
-        if n is None:
-            return "unsupported_security", afl, hdr_end
-        afl["mac"] = bytes(buf[q : q + n])
-        q += n
+    if mac_len:
+        afl["mac"] = bytes(buf[q : q + mac_len])
+        q += mac_len
     if fcl & 0x1000:
         afl["ml"] = bytes(buf[q : q + 2])
         q += 2
-    if q != hdr_end:
-        return "bad_afl", afl, hdr_end
     if fcl & 0x4000 or (fcl & 0xFF) > 1:
         return "fragmented", afl, hdr_end
     return None, afl, hdr_end
