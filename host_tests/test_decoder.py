@@ -129,21 +129,35 @@ def test_unsupported_ci_and_security():
 
 
 def test_compact_frame_after_full_frame():
-    d = Decoder({"76348799": KEY})
-    items = (("02FF20", 0x0071), ("0413", 6500), ("4413", 6100), ("615B", 12), ("6167", 21))
-    compact = build.telegram(build.compact(*items), manufacturer="KAM", meter_id="76348799",
+    # A format no driver knows (MC21 records plus a flow record): learnt from the full frame.
+    items = MC21 + (("023B", 17),)
+    full = build.telegram(build.records(*items), manufacturer="KAM", meter_id="76348799",
+                          version=0x1B, device_type=0x16, ci=0x78, ell=0x8D, key=KEY)
+    changed = (("02FF20", 0x0071), ("0413", 6500)) + items[2:]
+    compact = build.telegram(build.compact(*changed), manufacturer="KAM", meter_id="76348799",
                              version=0x1B, device_type=0x16, ci=0x79, ell=0x8D, key=KEY)
+    d = Decoder({"76348799": KEY})
     r = d.decode(compact)
-    assert r["decode_error"] == "unknown_format" and r["format_signature"] == "a8ed"
-    assert r["records"] == []
-    d.decode(kamstrup())
+    assert r["decode_error"] == "unknown_format" and r["records"] == []
+    assert r["format_signature"] == "%04x" % build.format_signature([h for h, _ in items])
+    d.decode(full)
     r = d.decode(compact)
     assert "decode_error" not in r
-    assert values(r) == [0x71, 6.5, 6.1, 12, 21]
-    # Formats are per manufacturer and device: another meter type does not borrow it.
-    other = build.telegram(build.compact(*items), manufacturer="KAM", meter_id="76348799",
+    assert values(r) == [0x71, 6.5, 6.1, 12, 21, 0.017]
+    # Formats are per manufacturer, version and device type: another type does not borrow it.
+    other = build.telegram(build.compact(*changed), manufacturer="KAM", meter_id="76348799",
                            version=0x1B, device_type=0x07, ci=0x79, ell=0x8D, key=KEY)
     assert d.decode(other)["decode_error"] == "unknown_format"
+
+
+def test_builtin_compact_formats_decode_the_first_compact_frame():
+    # MULTICAL 21's usual format is in the Kamstrup driver's table (EN 13757-3 Annex G lets a
+    # receiver ship the formats it knows): no full frame needed.
+    compact = build.telegram(build.compact(*MC21), manufacturer="KAM", meter_id="76348799",
+                             version=0x1B, device_type=0x16, ci=0x79, ell=0x8D, key=KEY)
+    r = Decoder({"76348799": KEY}).decode(compact)
+    assert "decode_error" not in r and r["format_signature"] == "a8ed"
+    assert values(r) == [0x71, 6.408, 6.1, 12, 21]
 
 
 def test_compact_frame_with_wrong_full_crc():

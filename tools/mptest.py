@@ -3,7 +3,8 @@
     micropython -X heapsize=128K tools/mptest.py [--lib=DIR] [-v] [host_tests/test_x.py ...]
 
 --lib=DIR puts DIR first on sys.path instead of lib/: `make test-micropython` passes the .mpy
-files that mpy-cross made of lib/, as the device loads them.
+files that mpy-cross made of lib/, as the device loads them. --tests=DIR: where the compiled test
+modules are (the markers are still read from host_tests/*.py).
 
 A portable module is a `host_tests/test_*.py` that imports only `lib/` (and the standard modules
 both interpreters have); a module whose first lines say `# cpython-only` is skipped. Every
@@ -19,10 +20,15 @@ ROOT = __file__.rsplit("/", 2)[0] if "/" in __file__ else "."
 if ROOT == "tools":
     ROOT = "."
 LIB = ROOT + "/lib"
+TESTS = None
 for _a in sys.argv[1:]:
     if _a.startswith("--lib="):
         LIB = _a[6:]
+    elif _a.startswith("--tests="):
+        TESTS = _a[8:]
 sys.path.insert(0, ROOT + "/host_tests")
+if TESTS:
+    sys.path.insert(0, TESTS)
 sys.path.insert(0, LIB)
 
 
@@ -44,7 +50,7 @@ def modules(args):
 
 def main(args):
     verbose = "-v" in args
-    args = [a for a in args if a != "-v" and not a.startswith("--lib=")]
+    args = [a for a in args if a != "-v" and not a.startswith("--")]
     passed = failed = skipped = 0
     for path in modules(args):
         if not portable(path):
@@ -68,7 +74,8 @@ def main(args):
                 fn()
                 passed += 1
                 if verbose:
-                    print("PASSED", name + "::" + attr)
+                    gc.collect()
+                    print("PASSED", name + "::" + attr, gc.mem_free())
             except Exception as e:
                 failed += 1
                 print("FAILED", name + "::" + attr)
@@ -76,6 +83,8 @@ def main(args):
             gc.collect()
         del sys.modules[name]
         gc.collect()
+        if verbose:
+            print("after %s: %d bytes of heap free" % (name, gc.mem_free()))
     print("micropython (lib from %s): %d modules skipped (cpython-only)" % (LIB, skipped))
     print("%d passed, %d failed" % (passed, failed))
     return failed

@@ -11,7 +11,7 @@ compact-frame formats learnt from full frames. Keys are used, never stored in a 
 from binascii import hexlify, unhexlify
 
 from . import afl as _afl
-from . import dll, ell, phy, records, tpl
+from . import dll, drivers, ell, phy, records, tpl
 from .crc import crc16
 
 # Compact-frame formats learnt from full frames, and the longest layout worth learning: a
@@ -65,6 +65,13 @@ class Decoder:
             err = "internal"
         if err:
             result["decode_error"] = err
+        if result["records"]:
+            try:
+                drivers.apply(result)
+            except MemoryError:
+                result["decode_error"] = result.get("decode_error") or "no_memory"
+            except Exception:  # a driver bug must not lose the decoded records
+                result["decode_error"] = result.get("decode_error") or "driver"
         return result
 
     # -- layers ---------------------------------------------------------------------------------
@@ -298,6 +305,8 @@ class Decoder:
         templates = self._compact_templates.get(key)
         if templates is None:
             fmt = self.formats.get(key)
+            if fmt is None:  # a format that the drivers know before any full frame came
+                fmt = drivers.builtin_format(ident[0] | (ident[1] << 8), ident[6], ident[7], sig)
             if fmt is None:
                 return "unknown_format"
             try:
