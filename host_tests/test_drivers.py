@@ -45,3 +45,12 @@ def test_unit_conversions_and_missing_units():
     assert drivers.convert(rec, "enhanced_id", "xint") == "1311"
     rec = {"value": 0x009008F0FF08, "unit": "", "dif_vif": "06ff1b"}
     assert drivers.convert(rec, "accoustic_noise", "hex") == "08FFF0089000"
+
+
+def test_dates_without_day_or_month_read_as_wmbusmeters_shows_them():
+    # A type G date of 0000 (day 0, month 0 of 2000) is shown as C's mktime normalises it.
+    norm = drivers._as_wmbusmeters_date
+    assert norm("2000-00-*") == "1999-11-30"
+    assert norm("2024-03-00") == "2024-02-29"
+    assert norm("2021-11-30") == "2021-11-30" and norm("*-01-01") == "*-01-01"
+    assert norm("2023-01-15 10:00") == "2023-01-15 10:00"

@@ -194,6 +194,8 @@ class Tally:
         self.telegrams = self.ok = self.sequences = 0
         self.ids = self.ids_n = self.media = self.media_n = self.values = self.values_n = 0
         self.errors = {}  # decode_error -> count
+        self.fields = {}  # driver -> [telegrams, all fields matched, fields, fields matched]
+        self.verbose = False
         self.failed = {}  # driver -> telegrams with a decode_error (the others are counted later)
         self.decoder = None
 
@@ -217,7 +219,7 @@ class Tally:
             result = decode(self.decoder, frame)
             err = result.get("decode_error")
             if wanted is not None:
-                self.compare(wanted, result)
+                self.compare(wanted, result, driver or "(none)")
         if err is None:
             self.ok += 1
         else:
@@ -226,8 +228,23 @@ class Tally:
         if last_of_sequence:
             self.decoder = None
 
-    def compare(self, wanted, result):
-        meter, media, numbers = wanted
+    def compare(self, wanted, result, driver):
+        meter, media, numbers, fields = wanted
+        # Top-level fields, as wmbusmeters names them: per driver, matched / expected.
+        tally = self.fields.get(driver)
+        if tally is None:
+            tally = self.fields[driver] = [0, 0, 0, 0]  # telegrams, all matched, fields, matched
+        tally[0] += 1
+        tally[2] += len(fields)
+        matched = 0
+        for name, want in fields:
+            if same_field(result.get(name), want):
+                matched += 1
+            elif self.verbose:
+                print("    %s %s: %s = %r, expected %r" % (driver, result.get("id"), name,
+                                                         result.get(name), want))
+        tally[3] += matched
+        tally[1] += matched == len(fields)
         if meter is not None:
             self.ids_n += 1
             self.ids += result["id"] == meter
@@ -243,15 +260,27 @@ class Tally:
                     break
 
 
+_NOT_FIELDS = ("_", "name", "timestamp")  # the gateway sets name and timestamp itself
+
+
 def readings(expected):
-    """What Tally.compare needs of a wmbusmeters output: (id, media, the numeric fields)."""
+    """What Tally.compare needs of a wmbusmeters output: (id, media, the numeric fields, every
+    field but name and timestamp as (name, value) pairs)."""
     numbers = [v for k, v in expected.items() if k not in _NOT_READINGS and is_number(v)]
-    return expected.get("id"), expected.get("media"), numbers
+    fields = [(k, v) for k, v in expected.items() if k not in _NOT_FIELDS]
+    return expected.get("id"), expected.get("media"), numbers, fields
 
 
-def wmbusmeters(path):
+def same_field(got, want):
+    if is_number(want):
+        return is_number(got) and same_number(got, want)
+    return got == want
+
+
+def wmbusmeters(path, verbose=False):
     ends = sequence_ends(path)
     tally = Tally()
+    tally.verbose = verbose
     for i, row in enumerate(JsonLines(path, FIELDS)):
         tally.add(row, ends[i])
         row = None
@@ -289,12 +318,37 @@ def print_wmbusmeters(t, drivers, verbose):
         for name in names:
             n = drivers[name]
             print("    %-16s %3d / %3d" % (name, n, n - t.failed.get(name, 0)))
+    print_fields(t)
     bad = ["%s %d/%d" % (name, drivers[name] - t.failed[name], drivers[name])
            for name in names if name in t.failed]
     if bad:
         print("  drivers with a decode_error (ok/telegrams): %d" % len(bad))
         for i in range(0, len(bad), 6):
             print("    " + ", ".join(bad[i : i + 6]))
+
+
+def print_fields(t):
+    """Per driver: telegrams with an expected output, how many match it in every field, and the
+    share of expected fields (but name and timestamp) that the top level of the result has."""
+    print("  expected top-level fields, per driver (telegrams all-matched/with output, fields):")
+    rows = []
+    total = [0, 0, 0, 0]
+    kam = [0, 0, 0, 0]
+    for name in sorted(t.fields):
+        n, full, fields, matched = t.fields[name]
+        rows.append("%s %d/%d %d%%" % (name, full, n, 100 * matched // fields if fields else 100))
+        for acc in (total, kam) if name in KAMSTRUP_DRIVERS else (total,):
+            for i in range(4):
+                acc[i] += t.fields[name][i]
+    for i in range(0, len(rows), 5):
+        print("    " + ", ".join(rows[i : i + 5]))
+    for label, acc in (("Kamstrup drivers", kam), ("all drivers", total)):
+        print("  %-16s: %d/%d telegrams match every expected field, fields %d/%d (%.1f%%)" % (
+            label, acc[1], acc[0], acc[3], acc[2], 100.0 * acc[3] / (acc[2] or 1)))
+
+
+KAMSTRUP_DRIVERS = ("kamwater", "kamheat", "omnipower", "kampress", "multical21", "flowiq2200",
+                    "multical302", "multical403", "multical603", "multical803")
 
 
 # -- spec_examples.jsonl ----------------------------------------------------------------------
@@ -540,14 +594,15 @@ def match_records(wanted, records):
 
 def main(argv):
     verbose = "-v" in argv
-    args = [a for a in argv if a != "-v" and not a.startswith("--lib=")]
+    args = [a for a in argv if not a.startswith("-")]
+    verbose = verbose or "-vv" in argv
     if len(args) != 1:
         print("usage: conformance.py [-v] [--lib=DIR] <vectors_dir>")
         return 2
     folder = args[0].rstrip("/")
     # The wmbusmeters vectors first, while the heap is in the fewest pieces; printed second.
     path = folder + "/wmbusmeters_public.jsonl"
-    tally = wmbusmeters(path)
+    tally = wmbusmeters(path, "-vv" in argv)
     gc.collect()
     drivers = telegrams_per_driver(path, None if verbose else tally.failed)
     print("spec_examples.jsonl:")

@@ -84,7 +84,9 @@ def convert(rec, name, how=None):
         return "".join(["%02X" % ((value >> (8 * i)) & 0xFF) for i in range(n)])
     if how == "xint":  # an identifier shown as the hex number it is
         return "%X" % value
-    if how == "raw" or isinstance(value, str):
+    if isinstance(value, str):
+        return _as_wmbusmeters_date(value) if how != "raw" else value
+    if how == "raw":
         return value
     factor = _factor(name[name.rfind("_") + 1 :], rec["unit"])
     if factor is None:
@@ -94,6 +96,30 @@ def convert(rec, name, how=None):
     if isinstance(value, float):
         value = round(value, 6)  # as wmbusmeters prints them: 6 decimals at most
     return value
+
+
+_DAYS = (31, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)  # index 0: December
+
+
+def _as_wmbusmeters_date(text):
+    """A type G date with day or month 0 ("2000-00-*": no date set) as wmbusmeters shows it:
+    normalised the way C's mktime does, day 0 being the last day of the month before."""
+    if len(text) < 9 or text[4] != "-" or text[7] != "-" or not text[:4].isdigit():
+        return text
+    month = text[5:7]
+    day = text[8:10] if text[8:9] != "*" else "*"
+    if month == "*" or not month.isdigit() or (month != "00" and day not in ("00", "*")):
+        return text
+    year, m = int(text[:4]), int(month)
+    if m == 0:
+        year, m = year - 1, 12
+    d = int(day) if day.isdigit() else 0
+    if d == 0:
+        m -= 1
+        if m == 0:
+            year, m = year - 1, 12
+        d = _DAYS[m] + (1 if m == 2 and year % 4 == 0 and (year % 100 or year % 400 == 0) else 0)
+    return "%04d-%02d-%02d%s" % (year, m, d, text[8 + len(day):])
 
 
 def matches(words, rec):

@@ -1,7 +1,7 @@
 """Kamstrup heat meters: MULTICAL 302/303/402/403/602/603/803 (wmbusmeters: kamheat). Info
 codes: MULTICAL 403 TD §3.2.11 as wmbusmeters maps them (protocol.md §5.2). The compact formats
-are wmbusmeters' and the record lists of the MULTICAL 803 and 403 (cooling) full frames of its
-driver tests.
+are wmbusmeters' and the record lists of the MULTICAL 803, 602 and 403 (cooling) full frames of
+its driver tests.
 """
 
 from . import Driver, register
@@ -71,6 +71,7 @@ format 030E430E0313426C022D01FF21
 format 040604FF0704FF080414043B0259025D04FF22026C44064414426C
 format 040F04FF0704FF08041484401484804014043B0259025D142D84100F84200F04FF22026C440F4414C44014C4804014426C
 format 040E04FF0704FF08041384401484804014043B0259025D142D84100E84200E04FF22026C440E4413C44014C4804014426C
+format 02F9FF15040604EEFF0704EEFF0804148440148480401402FD17026C426C44064414C44014C4804014043B0259025D
 field total_energy_consumption_kwh energy
 field total_energy_backward_kwh energy.backward
 field total_volume_m3 volume
