@@ -53,7 +53,7 @@ mpy-check: venv
 
 # The public vectors in ../shared, read in place, under both interpreters (skipped when absent).
 # The harness parses JSON lines and holds the expected values: it gets more than the decoder.
-CONFORMANCE_HEAP ?= 256K
+CONFORMANCE_HEAP ?= 512K
 conformance: host-mpy
 	@if [ -d $(SHARED)/vectors ]; then \
 	  $(VPY) tools/conformance.py $(SHARED)/vectors && \

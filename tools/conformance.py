@@ -195,6 +195,7 @@ class Tally:
         self.ids = self.ids_n = self.media = self.media_n = self.values = self.values_n = 0
         self.errors = {}  # decode_error -> count
         self.fields = {}  # driver -> [telegrams, all fields matched, fields, fields matched]
+        self.other_wireless = self.other_wireless_ok = 0  # non-Kamstrup wireless telegrams
         self.verbose = False
         self.failed = {}  # driver -> telegrams with a decode_error (the others are counted later)
         self.decoder = None
@@ -220,6 +221,9 @@ class Tally:
             err = result.get("decode_error")
             if wanted is not None:
                 self.compare(wanted, result, driver or "(none)")
+        if driver not in KAMSTRUP_DRIVERS and not telegram.startswith("68"):
+            self.other_wireless += 1  # a wired M-Bus long frame starts 68 L L 68
+            self.other_wireless_ok += err is None
         if err is None:
             self.ok += 1
         else:
@@ -319,6 +323,8 @@ def print_wmbusmeters(t, drivers, verbose):
             n = drivers[name]
             print("    %-16s %3d / %3d" % (name, n, n - t.failed.get(name, 0)))
     print_fields(t)
+    print("  non-Kamstrup wireless telegrams without decode_error: %d/%d (%.1f%%)" % (
+        t.other_wireless_ok, t.other_wireless, 100.0 * t.other_wireless_ok / (t.other_wireless or 1)))
     bad = ["%s %d/%d" % (name, drivers[name] - t.failed[name], drivers[name])
            for name in names if name in t.failed]
     if bad:
