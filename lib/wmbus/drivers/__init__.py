@@ -76,26 +76,33 @@ MAX_CACHE = 48  # DIB+VIB strings resolved per driver
 
 def convert(rec, name, how=None):
     """A record's value as the output field `name` wants it, or None to leave the field out."""
+    factor = 1
+    if how is None:
+        factor = _factor(name[name.rfind("_") + 1 :], rec["unit"])
+        if factor is None:
+            return None  # a unit this field cannot be given in: leave the field out
+    return converted(rec, how, factor)
+
+
+def converted(rec, how, factor):
+    """convert() with the unit factor already found (drivers cache it per DIB+VIB)."""
     value = rec["value"]
     if value is None:
         return None
+    if how is None:
+        if isinstance(value, str):
+            return _as_wmbusmeters_date(value)
+        if factor != 1:
+            value *= factor
+        if isinstance(value, float):
+            value = round(value, 6)  # as wmbusmeters prints them: 6 decimals at most
+        return value
     if how == "hex":  # the data bytes in transmission order (a vendor blob)
         n = _SIZE[int(rec["dif_vif"][:2], 16) & 0x0F]
         return "".join(["%02X" % ((value >> (8 * i)) & 0xFF) for i in range(n)])
     if how == "xint":  # an identifier shown as the hex number it is
         return "%X" % value
-    if isinstance(value, str):
-        return _as_wmbusmeters_date(value) if how != "raw" else value
-    if how == "raw":
-        return value
-    factor = _factor(name[name.rfind("_") + 1 :], rec["unit"])
-    if factor is None:
-        return None  # a unit this field cannot be given in: leave the field out
-    if factor != 1:
-        value *= factor
-    if isinstance(value, float):
-        value = round(value, 6)  # as wmbusmeters prints them: 6 decimals at most
-    return value
+    return value  # raw
 
 
 _DAYS = (31, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)  # index 0: December
@@ -145,11 +152,16 @@ def matches(words, rec):
 
 
 class Driver:
-    """A driver from its declaration text; status: function(result, records_by_difvif)."""
+    """A driver from its declaration text.
 
-    def __init__(self, text, status=None):
+    status: function(result, records) adding the status fields from the records whose DIB+VIB
+    are in status_records (a dict DIB+VIB hex -> record, the first of each).
+    """
+
+    def __init__(self, text, status=None, status_records=()):
         self.text = text
         self.status = status
+        self.status_records = status_records
         self.name = None
         self.detect = []
         for line in text.split("\n"):
@@ -161,11 +173,12 @@ class Driver:
             elif words[0] == "detect":
                 self.detect.append((manufacturer_code(words[1]), int(words[2], 16),
                                     int(words[3], 16)))
-        self._fields = {}  # dif_vif -> ((name, how), ...) for the records seen so far
+        self._fields = {}  # dif_vif -> ((name, how, factor), ...) for the records seen so far
         self._formats = None
 
     def fields_for(self, rec):
-        """The output fields a record gives: ((name, how), ...), resolved once per DIB+VIB."""
+        """The output fields a record gives, ((name, how, unit factor), ...), resolved once per
+        DIB+VIB (a DIB+VIB always comes with the same quantity and unit)."""
         dv = rec["dif_vif"]
         found = self._fields.get(dv)
         if found is None:
@@ -175,7 +188,10 @@ class Driver:
                 if len(words) >= 3 and words[0] == "field":
                     how = words[-1] if words[-1] in ("hex", "xint", "raw") else None
                     if matches(words[2 : len(words) - (how is not None)], rec):
-                        out.append((words[1], how))
+                        name = words[1]
+                        factor = 1 if how else _factor(name[name.rfind("_") + 1 :], rec["unit"])
+                        if factor is not None:
+                            out.append((name, how, factor))
             found = tuple(out)
             if len(self._fields) >= MAX_CACHE:
                 self._fields.clear()
@@ -184,18 +200,21 @@ class Driver:
 
     def apply(self, result):
         result["meter"] = self.name
-        by_difvif = {}
-        for rec in result["records"]:
-            dv = rec["dif_vif"]
-            if dv not in by_difvif:
-                by_difvif[dv] = rec
-            for name, how in self.fields_for(rec):
+        records = result["records"]
+        for rec in records:
+            for name, how, factor in self.fields_for(rec):
                 if name not in result:
-                    value = convert(rec, name, how)
+                    value = converted(rec, how, factor)
                     if value is not None:
                         result[name] = value
         if self.status is not None:
-            self.status(result, by_difvif)
+            found = {}
+            wanted = self.status_records
+            for rec in records:
+                dv = rec["dif_vif"]
+                if dv in wanted and dv not in found:
+                    found[dv] = rec
+            self.status(result, found)
 
     def format_by_signature(self, signature):
         """The DIB+VIB bytes of a compact format this driver knows, by its signature."""

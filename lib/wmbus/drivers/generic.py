@@ -7,7 +7,7 @@ storage 1 (the value at the set date) replaces `total`/`current` by `target`; th
 wmbusmeters' (`kwh`, `m3`, `m3h`, `c`, ...). The first record that gives a name keeps it.
 """
 
-from . import convert
+from . import _factor, converted
 
 # quantity[.qualifier] -> base name at storage 0, at storage 1, unit suffix ("-": none).
 # Text, searched once per DIB+VIB (the answers are cached), for the reason drivers are text.
@@ -45,7 +45,7 @@ hardware_version hardware_version target_hardware_version -
 model_version model_version target_model_version -
 """
 
-_cache = {}  # dif_vif -> output name or ""
+_cache = {}  # dif_vif -> (output name, unit factor), or () when it gets none
 
 
 _STATUS = ((0x04, "POWER_LOW"), (0x08, "PERMANENT_ERROR"), (0x10, "TEMPORARY_ERROR"))
@@ -53,13 +53,16 @@ _APP_STATUS = ("", "BUSY", "ERROR", "ALARM")
 
 
 def name_for(rec):
-    name = _cache.get(rec["dif_vif"])
-    if name is None:
+    """(output name, unit factor) of a record, or None; found once per DIB+VIB."""
+    found = _cache.get(rec["dif_vif"])
+    if found is None:
         name = _name(rec)
+        factor = _factor(name[name.rfind("_") + 1 :], rec["unit"]) if name else None
+        found = (name, factor) if factor is not None else ()
         if len(_cache) >= 64:
             _cache.clear()
-        _cache[rec["dif_vif"]] = name
-    return name or None
+        _cache[rec["dif_vif"]] = found
+    return found or None
 
 
 def _name(rec):
@@ -92,11 +95,11 @@ def _name(rec):
 
 def apply(result):
     for rec in result["records"]:
-        name = name_for(rec)
-        if name is not None and name not in result:
-            value = convert(rec, name)
+        found = name_for(rec)
+        if found is not None and found[0] not in result:
+            value = converted(rec, None, found[1])
             if value is not None:
-                result[name] = value
+                result[found[0]] = value
     sts = result.get("tpl_status")
     if sts is not None and "status" not in result:
         texts = [_APP_STATUS[sts & 3]] if sts & 3 else []

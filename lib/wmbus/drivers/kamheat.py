@@ -105,6 +105,6 @@ field target_date date s1
 field enhanced_id 02f9ff15 xint
 field va_counter 04eeff07 raw
 field vb_counter 04eeff08 raw
-""", _heat_status)
+""", _heat_status, ("04ff22", "02ff22", "02fd17"))
 
 register(KAMHEAT)

@@ -26,6 +26,6 @@ field max_pressure_bar pressure max
 field min_pressure_bar pressure min
 field alfa_counter 05ff09
 field beta_counter 05ff0a
-""", _pressure_status)
+""", _pressure_status, ("02fd17",))
 
 register(KAMPRESS)

@@ -81,6 +81,6 @@ field max_external_temperature_last_month_c external_temperature max s1
 field max_external_temperature_last_day_c external_temperature max s2
 field max_external_temperature_last_year_c external_temperature max s3
 field accoustic_noise 06ff1b hex
-""", _water_status)
+""", _water_status, ("02ff20", "04ff23"))
 
 register(KAMWATER)
