@@ -4,7 +4,7 @@ Telegrams are made with the builder and encrypted with a key chosen here; field 
 are those wmbusmeters gives for such telegrams, which Kamstrup users' dashboards expect.
 """
 
-from wmbus import Decoder, build, drivers
+from wmbus import Decoder, build
 
 KEY = bytes.fromhex("3F1C5A7E92B4D6089ACE13579BDF2468")
 

@@ -22,7 +22,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != HERE]
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "lib"))
 
-from wmbus import Decoder, build, ell, phy, records, tpl  # noqa: E402
+from wmbus import Decoder, build, phy, records, tpl  # noqa: E402
 
 # ---------------------------------------------------------------------------------------------
 # Errors and secrets

@@ -284,6 +284,36 @@ class Decoder:
         if key not in self.formats:
             self.add_format(key, records.format_bytes(templates))
 
+    def export_formats(self):
+        """The learnt compact formats, oldest first, as text lines the firmware can keep in
+        flash: `MMM vv tt <DIB+VIB hex>` (manufacturer, version, device type, format)."""
+        lines = []
+        for key in self._format_order:
+            kind = key[0]
+            lines.append("%s %02x %02x %s" % (
+                dll.manufacturer(kind & 0xFFFF), (kind >> 16) & 0xFF, (kind >> 24) & 0xFF,
+                hexlify(self.formats[key]).decode()))
+        return lines
+
+    def import_formats(self, lines):
+        """Learn formats from export_formats() lines. A line that is not a valid format is
+        skipped; returns how many were taken (the table stays bounded: the oldest go first)."""
+        taken = 0
+        for line in lines:
+            try:
+                m, version, device_type, fmt = line.split()
+                fmt = unhexlify(fmt)
+                records.format_templates(fmt, self.templates)  # must parse as DIB+VIB list
+                kind = dll.manufacturer_code(m) | (int(version, 16) << 16) | (
+                    int(device_type, 16) << 24)
+            except Exception:
+                continue
+            key = (kind, crc16(fmt))
+            if key not in self.formats:
+                self.add_format(key, fmt)
+                taken += 1
+        return taken
+
     def add_format(self, key, fmt):
         if len(self._format_order) >= MAX_FORMATS:  # forget the oldest (MicroPython dicts
             del self.formats[self._format_order.pop(0)]  # do not keep insertion order)
