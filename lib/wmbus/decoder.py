@@ -65,7 +65,7 @@ class Decoder:
             err = "internal"
         if err:
             result["decode_error"] = err
-        if result["records"]:
+        if result["records"] and "meter" not in result:
             try:
                 drivers.apply(result)
             except MemoryError:
@@ -186,8 +186,11 @@ class Decoder:
         result["ci"] = ci
         kind = tpl.CI[ci]
         if kind == tpl.NOT_TPL:
-            if 0xA0 <= ci <= 0xB7:
+            if 0xA0 <= ci <= 0xB7:  # manufacturer specific: only the meter's driver can read it
                 result["manufacturer_data"] = hexlify(bytes(f[pos + 1 : end])).decode()
+                if trace is not None:
+                    trace.append((pos, end, "tpl", "CI", "0x%02X manufacturer specific" % ci))
+                return drivers.decode_manufacturer_ci(result, bytes(f[pos:end]))
             if trace is not None:
                 trace.append((pos, end, "tpl", "CI", "0x%02X not decodable" % ci))
             return "unsupported_ci"

@@ -158,10 +158,14 @@ class Driver:
     are in status_records (a dict DIB+VIB hex -> record, the first of each).
     """
 
-    def __init__(self, text, status=None, status_records=()):
+    def __init__(self, text, status=None, status_records=(), manufacturer_ci=None):
         self.text = text
         self.status = status
         self.status_records = status_records
+        # function(result, payload) -> decode_error or None, for telegrams whose CI is
+        # manufacturer specific (0xA0-0xB7): payload = the CI byte and everything after it.
+        # It fills the result's top-level fields itself.
+        self.manufacturer_ci = manufacturer_ci
         self.name = None
         self.detect = []
         for line in text.split("\n"):
@@ -291,3 +295,13 @@ def builtin_format(m_code, version, device_type, signature):
     """The DIB+VIB bytes of a compact format known for this kind of meter, or None."""
     driver = find(m_code, version, device_type)
     return None if driver is None else driver.format_by_signature(signature)
+
+
+def decode_manufacturer_ci(result, payload):
+    """A telegram with a manufacturer-specific CI: decoded by its meter's driver, if it has one
+    that reads it; otherwise unsupported_ci (the payload stays in manufacturer_data)."""
+    driver = find_for(result)
+    if driver is None or driver.manufacturer_ci is None:
+        return "unsupported_ci"
+    result["meter"] = driver.name
+    return driver.manufacturer_ci(result, payload)
