@@ -168,23 +168,33 @@ def refuse_keys_as_telegrams(texts):
             raise ConfigError("argument #%d looks like ID:KEY: give keys with --key" % n)
 
 
+# The keys of a decode result that are not readings (link details, the records themselves).
+_NOT_READINGS = ("id", "manufacturer", "version", "device_type", "media", "records", "c_field",
+                 "ci", "access_number", "tpl_status", "security_mode", "dll_id", "meter",
+                 "format_signature", "decode_error", "manufacturer_data")
+
+
 def readings_line(result):
-    """One line a person reads: who sent it, then each record's value and unit."""
+    """One line a person reads: who sent it, then its readings as the top-level fields name them
+    (the driver's or the generic scheme's), or else each record's value and unit."""
     head = "%s %s %s" % (result.get("id"), result.get("manufacturer"), result.get("media"))
-    parts = []
-    for rec in result.get("records", ()):
-        name = rec["quantity"]
-        if rec.get("qualifier"):
-            name += " " + rec["qualifier"]
-        if rec["storage"]:
-            name += " (storage %d)" % rec["storage"]
-        if rec["function"] != "instantaneous":
-            name += " " + rec["function"]
-        value = rec["value"]
-        parts.append("%s %s%s" % (name, value, " " + rec["unit"] if rec["unit"] else ""))
+    if result.get("meter"):
+        head += " (%s)" % result["meter"]
+    parts = ["%s %s" % (k, v) for k, v in result.items() if k not in _NOT_READINGS and v != ""]
+    if not parts:
+        for rec in result.get("records", ()):
+            name = rec["quantity"]
+            if rec.get("qualifier"):
+                name += " " + rec["qualifier"]
+            if rec["storage"]:
+                name += " (storage %d)" % rec["storage"]
+            if rec["function"] != "instantaneous":
+                name += " " + rec["function"]
+            unit = " " + rec["unit"] if rec["unit"] else ""
+            parts.append("%s %s%s" % (name, rec["value"], unit))
     if "decode_error" in result:
         parts.append("decode_error %s" % result["decode_error"])
-    return "%s: %s" % (head, "; ".join(parts) or "no records")
+    return "%s: %s" % (head, "; ".join(parts) or "no readings")
 
 
 def cmd_decode(args):
