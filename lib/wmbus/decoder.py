@@ -87,9 +87,7 @@ class Decoder:
             return "crc" if status == phy.CRC else "truncated"
         dll.parse_header(f, result)
         if trace is not None:
-            from . import explain as _explain
-
-            _explain.trace_dll(f, fmt, trace)
+            _explain().trace_dll(f, fmt, trace)
         if status == phy.CRC:
             return "crc"
         err = self._link(f, 10, len(f), result, trace)
@@ -108,11 +106,7 @@ class Decoder:
         result["c_field"] = frame[4]
         result["address"] = frame[5]
         if trace is not None:
-            trace.append((0, 4, "dll", "start", "wired M-Bus long frame, L=%d" % ln))
-            trace.append((4, 5, "dll", "C", "0x%02X" % frame[4]))
-            trace.append((5, 6, "dll", "A", "primary address %d" % frame[5]))
-            trace.append((end, end + 1, "dll", "checksum", "0x%02X, checks" % frame[end]))
-            trace.append((end + 1, end + 2, "dll", "stop", "0x16"))
+            _explain().trace_wired(frame, end, trace)
         return self._transport(frame, 6, end, result, trace, None, None)
 
     def _link(self, f, pos, end, result, trace):
@@ -128,19 +122,12 @@ class Decoder:
         cc = f[pos + 1]
         result["access_number"] = f[pos + 2]
         if trace is not None:
-            trace.append((pos, pos + 1, "ell", "CI", "0x%02X extended link layer" % ci))
-            trace.append((pos + 1, pos + 2, "ell", "CC", "communication control 0x%02X" % cc))
-            trace.append((pos + 2, pos + 3, "ell", "ACC", "access number %d" % f[pos + 2]))
-            if ci >= 0x8E:
-                trace.append((pos + 3, pos + 11, "ell", "M2 A2", "receiver address"))
+            _explain().trace_ell(f, pos, pos + 1 + size, sn_off, trace)
         pos += 1 + size
         if sn_off < 0:
             return self._transport(f, pos, end, result, trace, f[2:10], None)
         sn_pos = pos - 4
         enc = f[sn_pos + 3] >> 5
-        if trace is not None:
-            trace.append((sn_pos, pos, "ell", "SN", "session number, ENC=%d%s" % (
-                enc, " (AES-CTR)" if enc == 1 else "")))
         if pos + 3 > end:
             return "truncated"
         # Decrypt first when we can: the usual case costs one CRC. A payload whose CRC already
@@ -151,7 +138,7 @@ class Decoder:
             ell.crypt_in_place(key, f, cc, sn_pos, pos, end)
             if ell.payload_crc_ok(f, pos, end):
                 if trace is not None:
-                    trace.append((pos, end, "frame", "decrypted ELL AES-CTR", bytes(f[pos:end])))
+                    _explain().trace_decrypted(f, pos, end, "ELL AES-CTR", trace)
             else:
                 ell.crypt_in_place(key, f, cc, sn_pos, pos, end)  # back to the received bytes
                 if not ell.payload_crc_ok(f, pos, end):
@@ -162,9 +149,7 @@ class Decoder:
                 return "crc"
             return "no_key" if enc == ell.ENC_AES_CTR else "unsupported_security"
         if trace is not None:
-            trace.append((pos, pos + 2, "ell", "payload CRC", "0x%04X, checks%s" % (
-                f[pos] | (f[pos + 1] << 8), " after AES-CTR decryption" if key is not None else
-                " (payload not encrypted)" if enc == 0 else " (payload arrived decrypted)")))
+            _explain().trace_payload_crc(f, pos, enc, key is not None, trace)
         return self._transport(f, pos + 2, end, result, trace, f[2:10], None)
 
     def _transport(self, f, pos, end, result, trace, ident, afl):
@@ -176,10 +161,7 @@ class Decoder:
                 return "bad_afl"
             err, afl, nxt = _afl.parse(f, pos, end)
             if trace is not None:
-                trace.append((pos, nxt, "afl", "AFL", "authentication and fragmentation layer, " +
-                              ", ".join("%s=%s" % (k, hexlify(v).decode() if isinstance(v, bytes)
-                                                   else "0x%X" % v) for k, v in afl.items())
-                              if afl else "bad"))
+                _explain().trace_afl(pos, nxt, afl, trace)
             if err:
                 return err
             return self._transport(f, nxt, end, result, trace, ident, afl)
@@ -189,17 +171,17 @@ class Decoder:
             if 0xA0 <= ci <= 0xB7:  # manufacturer specific: only the meter's driver can read it
                 result["manufacturer_data"] = hexlify(bytes(f[pos + 1 : end])).decode()
                 if trace is not None:
-                    trace.append((pos, end, "tpl", "CI", "0x%02X manufacturer specific" % ci))
+                    _explain().trace_ci(pos, end, ci, -1, trace)
                 return drivers.decode_manufacturer_ci(result, bytes(f[pos:end]))
             if trace is not None:
-                trace.append((pos, end, "tpl", "CI", "0x%02X not decodable" % ci))
+                _explain().trace_ci(pos, end, ci, -2, trace)
             return "unsupported_ci"
         hdr = kind >> 4
         apl = kind & 0x0F
         tpdu_start = pos
         p = pos + 1
         if trace is not None:
-            trace.append((pos, p, "tpl", "CI", "0x%02X %s header" % (ci, ("no", "short", "long")[hdr])))
+            _explain().trace_ci(pos, p, ci, hdr, trace)
         if hdr != tpl.HDR_NONE:
             hsize = tpl.HEADER_SIZE[hdr]
             if p + hsize > end:
@@ -212,8 +194,7 @@ class Decoder:
                 result["id"], result["manufacturer"], result["version"], result["device_type"], \
                     result["media"] = dll.identity(ident)
                 if trace is not None:
-                    trace.append((p, p + 8, "tpl", "meter address", "id %s, %s, version %d, type 0x%02X %s" % (
-                        result["id"], result["manufacturer"], ident[6], ident[7], result["media"])))
+                    _explain().trace_meter_address(p, ident, result, trace)
                 p += 8
             acc = f[p]
             sts = f[p + 1]
@@ -222,12 +203,7 @@ class Decoder:
             result["tpl_status"] = sts
             result["security_mode"] = tpl.security_mode(cfg)
             if trace is not None:
-                from . import explain as _explain
-
-                trace.append((p, p + 1, "tpl", "ACC", "access number %d" % acc))
-                trace.append((p + 1, p + 2, "tpl", "STS", _explain.status_text(sts)))
-                trace.append((p + 2, p + 4, "tpl", "CFG", "0x%04X: security mode %d, %d encrypted blocks" % (
-                    cfg, tpl.security_mode(cfg), (cfg >> 4) & 15)))
+                _explain().trace_tpl_header(f, p, trace)
             p += 4
             if cfg & 0x1F00:
                 if ident is None:
@@ -238,10 +214,7 @@ class Decoder:
                 q = p
                 err, p, n = tpl.decrypt(f, p, end, cfg, key, ident, acc, afl, tpdu_start)
                 if trace is not None:
-                    if p > q:
-                        trace.append((q, p, "tpl", "CFG-EXT", "configuration extension / counter"))
-                    if n:
-                        trace.append((p, p + n, "frame", "decrypted TPL AES-CBC", bytes(f[p : p + n])))
+                    _explain().trace_security(f, q, p, n, trace)
                 if err:
                     return err
         if apl == tpl.APL_RECORDS:
@@ -271,9 +244,7 @@ class Decoder:
         if more:
             result["more_records_follow"] = True
         if trace is not None:
-            from . import explain as _explain
-
-            _explain.trace_records(f, p, end, self.templates, trace)
+            _explain().trace_records(f, p, end, self.templates, trace)
         if err is None and learn and len(learn) <= MAX_LAYOUT:
             self._learn(ident, learn)
         return err
@@ -330,8 +301,7 @@ class Decoder:
         full_crc = f[p + 2] | (f[p + 3] << 8)
         result["format_signature"] = "%04x" % sig
         if trace is not None:
-            trace.append((p, p + 2, "apl", "signature", "format signature 0x%04X" % sig))
-            trace.append((p + 2, p + 4, "apl", "full CRC", "full-frame CRC 0x%04X" % full_crc))
+            _explain().trace_compact_header(p, sig, full_crc, trace)
         if ident is None:
             return "unknown_format"
         key = (_kind(ident), sig)
@@ -351,9 +321,7 @@ class Decoder:
             self._compact_templates[key] = templates
         err = records.parse_compact(f, p + 4, end, templates, result["records"], full_crc)
         if trace is not None:
-            from . import explain as _explain
-
-            _explain.trace_compact(f, p + 4, end, templates, trace)
+            _explain().trace_compact(f, p + 4, end, templates, trace)
         return err
 
     def _format(self, f, p, end, result, ident):
@@ -384,3 +352,10 @@ class Decoder:
 def _kind(ident):
     """M, version and device type of an M-ID-version-type address, as one small integer."""
     return ident[0] | (ident[1] << 8) | (ident[6] << 16) | (ident[7] << 24)
+
+
+def _explain():
+    """The annotations of `wmbus explain`, loaded only when a trace is asked for."""
+    from . import explain
+
+    return explain
