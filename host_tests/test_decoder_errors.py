@@ -2,27 +2,22 @@
 
 import json
 
+import support
+from support import MC21
 from wmbus import Decoder, build
 
 KEY = bytes.fromhex("8A1F5C3E907B2D4461E0F3A9C7B58D12")
 KEY_HEX = "8a1f5c3e907b2d4461e0f3a9c7b58d12"
 OTHER = bytes(range(16))
-MC21 = (("02FF20", 0x0071), ("0413", 6408), ("4413", 6100), ("615B", 12), ("6167", 21))
 
 
 def apl():
     return build.records(*MC21)
 
 
-def values(r):
-    return [x["value"] for x in r["records"]]
-
-
 def kamstrup(**kw):
-    args = dict(manufacturer="KAM", meter_id="76348799", version=0x1B, device_type=0x16,
-                ci=0x78, ell=0x8D, key=KEY)
-    args.update(kw)
-    return build.telegram(apl(), **args)
+    key = kw.pop("key", KEY)
+    return support.kamstrup(apl(), key, **kw)
 
 
 def test_missing_and_wrong_keys():

@@ -4,18 +4,18 @@ Telegrams are made with the builder and encrypted with a key chosen here; field 
 are those wmbusmeters gives for such telegrams, which Kamstrup users' dashboards expect.
 """
 
-from wmbus import Decoder, build
+from support import decode_with, kamstrup
+from wmbus import build
 
 KEY = bytes.fromhex("3F1C5A7E92B4D6089ACE13579BDF2468")
 
 
-def kam(apl, meter_id, version, device_type, ci=0x78, manufacturer="KAM", **kw):
-    return build.telegram(apl, manufacturer=manufacturer, meter_id=meter_id, version=version,
-                          device_type=device_type, ci=ci, ell=0x8D, key=KEY, **kw)
+def kam(apl, meter_id, version, device_type, **kw):
+    return kamstrup(apl, KEY, meter_id, version, device_type, **kw)
 
 
 def decode(frame, meter_id, decoder=None):
-    return (decoder or Decoder({meter_id: KEY})).decode(frame)
+    return decode_with(frame, meter_id, KEY, decoder)
 
 
 def test_heat_meter_in_gj_and_kwh():

@@ -19,14 +19,9 @@ LINE_MAX = 4096  # longest vector line: 3.2 KB today
 _LINE = bytearray(LINE_MAX)
 _CHUNK = bytearray(512)
 
-ROOT = __file__.rsplit("/", 2)[0] if "/" in __file__ else "."
-if ROOT == "tools":
-    ROOT = "."
-LIB = ROOT + "/lib"  # --lib=DIR: the .mpy files of `make host-mpy`, loaded as the device loads them
-for _a in sys.argv[1:]:
-    if _a.startswith("--lib="):
-        LIB = _a[6:]
-sys.path.insert(0, LIB)
+import libpath  # noqa: E402
+
+LIB = libpath.setup(__file__)
 
 from wmbus import Decoder  # noqa: E402
 from wmbus.crc import crc16  # noqa: E402

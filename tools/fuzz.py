@@ -20,14 +20,9 @@ import json
 import sys
 from binascii import hexlify, unhexlify
 
-ROOT = __file__.rsplit("/", 2)[0] if "/" in __file__ else "."
-if ROOT == "tools":
-    ROOT = "."
-LIB = ROOT + "/lib"  # --lib=DIR: the .mpy files of `make host-mpy`, loaded as the device loads them
-for _a in sys.argv[1:]:
-    if _a.startswith("--lib="):
-        LIB = _a[6:]
-sys.path.insert(0, LIB)
+import libpath  # noqa: E402
+
+LIB = libpath.setup(__file__)
 
 from wmbus import Decoder  # noqa: E402
 
@@ -93,7 +88,7 @@ def seed_frames():
 def bench_seeds(frames, keys):
     """The shared bench set as extra seeds, when the shared folder is beside the repository."""
     try:
-        f = open(ROOT + "/../shared/vectors/bench_set.jsonl")
+        f = open(libpath.root(__file__) + "/../shared/vectors/bench_set.jsonl")
     except OSError:
         return
     with f:
