@@ -69,11 +69,12 @@ bench: host-mpy
 	@for h in 64K 64wK 80K 96K; do echo "-- 10,000 decodes with -X heapsize=$$h:"; \
 	  $(MPY) -X heapsize=$$h tools/bench.py --lib=$(HOST_MPY) --mixed-only \
 	    $(SHARED)/vectors/bench_set.jsonl || true; done
+	$(MPY) -X heapsize=4M tools/bench_spool.py --lib=$(HOST_MPY)
 
 # A seeded mutation run under MicroPython (hypothesis covers CPython in test-cpython). The
-# harness compiles itself from source and holds its corpus (about 36 KB): it gets a larger heap
+# harness compiles itself from source and holds its corpus and the results it checks: a larger heap
 # than the decoder needs; `make bench` measures the decoder's own.
-FUZZ_HEAP ?= 256K
+FUZZ_HEAP ?= 512K
 fuzz-quick: host-mpy
 	$(MPY) -X heapsize=$(FUZZ_HEAP) tools/fuzz.py --lib=$(HOST_MPY) 3000
 
