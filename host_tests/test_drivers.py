@@ -3,17 +3,6 @@
 from wmbus import Decoder, build, drivers
 
 
-def test_detection_table_agrees_with_the_driver_texts():
-    for module, kinds in drivers._MODULES:
-        __import__("wmbus.drivers." + module)
-        for kind in kinds:
-            m, v, t = kind.split()
-            key = (drivers.manufacturer_code(m), int(v, 16), int(t, 16))
-            d = drivers.find(*key)
-            assert d is not None and d.name == module, kind
-            assert key in d.detect
-
-
 def test_generic_scheme_for_other_meters():
     apl = build.records(("0C13", 123456), ("4C13", 120000), ("426C", 0x2CBF), ("02FD17", 0),
                         ("0C06", 4711), ("04863C", 12), ("022D", 15), ("025B", 55),

@@ -24,7 +24,7 @@ A meter no driver detects gets top-level fields by one generic scheme (generic.p
 """
 
 from ..crc import crc16
-from ..dll import manufacturer_code
+from ..dll import manufacturer, manufacturer_code
 
 _FUNCTIONS = {"max": "maximum", "min": "minimum", "err": "error"}
 
@@ -205,10 +205,16 @@ class Driver:
     def apply(self, result):
         result["meter"] = self.name
         records = result["records"]
+        cache = self._fields
         for rec in records:
-            for name, how, factor in self.fields_for(rec):
+            specs = cache.get(rec["dif_vif"])
+            if specs is None:
+                specs = self.fields_for(rec)
+            for name, how, factor in specs:
                 if name not in result:
-                    value = converted(rec, how, factor)
+                    value = rec["value"]
+                    if how is not None or factor != 1 or not isinstance(value, int):
+                        value = converted(rec, how, factor)  # the usual integer needs nothing
                     if value is not None:
                         result[name] = value
         if self.status is not None:
@@ -232,7 +238,8 @@ class Driver:
         return self._formats.get(signature)
 
 
-# Which module declares the driver of which meters: (M, version, device type) -> module.
+# Which module declares the driver of which meters: module, ("MMM vv tt", ...) in lower-case
+# hex, as in the drivers' `detect` lines.
 # Only this small table is loaded with the decoder; a driver module is imported when its first
 # meter is heard, so a gateway pays the heap of the drivers it uses, not of all of them.
 _MODULES = (
@@ -243,20 +250,22 @@ _MODULES = (
                  "KAM 1c 04", "KAM 35 04", "KAM 35 0c", "KAM 39 04")),
     ("omnipower", ("KAM 30 02",)),
     ("kampress", ("KAM 01 18",)),
+    ("izar", ("HYD 85 07", "HYD 86 07", "SAP 00 07", "DME 78 07", "DME 78 06")),
+    ("apator08", ("APT 03 03", "APT 0f 0f")),
+    ("apator172", ("APT 04 11",)),
+    ("apatoreitn", ("APA 04 08", "APT 04 08")),
+    ("apatorna1", ("APA 14 07",)),
+    ("bfw240radio", ("BFW 02 08",)),
+    ("mkradio3", ("TCH 74 62", "TCH 74 72")),
+    ("mkradio4", ("TCH 95 62", "TCH 70 62", "TCH 95 72", "TCH 70 72")),
+    ("fhkvdataiii", ("TCH 69 80", "TCH 94 80")),
+    ("vario451", ("TCH 27 04", "TCH 27 c3")),
+    ("compact5", ("TCH 45 04", "TCH 45 c3", "TCH 22 43", "TCH 45 43", "TCH 39 43")),
+    ("tsd2", ("TCH 76 f0",)),
 )
 
 _REGISTRY = {}  # (M code, version, device type) -> Driver, filled as modules load
-_module_of = {}  # (M code, version, device type) -> module name, not loaded yet
-
-
-def _kind(words):
-    m, v, t = words.split()
-    return (manufacturer_code(m), int(v, 16), int(t, 16))
-
-
-for _name, _kinds in _MODULES:
-    for _k in _kinds:
-        _module_of[_kind(_k)] = _name
+_NO_DRIVER = {}  # kinds known to have none (bounded): spares them the scan of _MODULES
 
 
 def register(driver):
@@ -267,9 +276,17 @@ def register(driver):
 def find(m_code, version, device_type):
     key = (m_code, version, device_type)
     driver = _REGISTRY.get(key)
-    if driver is None and key in _module_of:
-        __import__("wmbus.drivers." + _module_of.pop(key))  # registers its drivers
-        driver = _REGISTRY.get(key)
+    if driver is None and key not in _NO_DRIVER:
+        # _MODULES is scanned, not indexed: a dict of every kind listed would cost heap (about
+        # 200 bytes a kind on the unix port) for meters a gateway never hears.
+        kind = "%s %02x %02x" % (manufacturer(m_code), version, device_type)
+        for name, kinds in _MODULES:
+            if kind in kinds:
+                __import__("wmbus.drivers." + name)  # registers its drivers
+                return _REGISTRY.get(key)
+        if len(_NO_DRIVER) >= 32:
+            _NO_DRIVER.clear()
+        _NO_DRIVER[key] = True
     return driver
 
 
