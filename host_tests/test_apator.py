@@ -97,12 +97,16 @@ def test_apatorna1_packed_exponent_and_no_key():
     r = {"manufacturer": "APA", "id": "04913581", "version": 0x14, "device_type": 0x07}
     assert apator.apatorna1(r, na1_payload(1, 0, plain), KEY) is None
     assert r["total_m3"] == 0x12345 * 100 / 1000 and r["frame_status"] == "OK"
-    # Through the decoder: the hook gives no key, the clear frame status is still shown.
+    # Through the decoder: without the key the clear frame status is still shown; with it
+    # (the decoder hands the meter's key to the driver) the reading is there.
     frame = build.telegram(na1_payload(1, 0x01, plain)[1:], manufacturer="APA",
                            meter_id="04913581", version=0x14, device_type=0x07, ci=0xA0)
     r = Decoder().decode(frame)
     assert r["meter"] == "apatorna1" and r["decode_error"] == "no_key"
     assert r["frame_status"] == "SUMMER_TIME"
+    r = Decoder({"04913581": KEY}).decode(frame)
+    assert "decode_error" not in r and r["total_m3"] == 0x12345 * 100 / 1000
+    assert KEY.hex() not in str(r).lower()
 
 
 def test_datetime_2000():

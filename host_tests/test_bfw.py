@@ -31,7 +31,5 @@ def test_the_decoder_names_the_meter():
     frame = build.telegram(apl(1, 2, MONTHS, 1, 3, 21), manufacturer="BFW", meter_id="00707788",
                            version=0x02, device_type=0x08, ci=0x7A)
     r = Decoder().decode(frame)
-    assert r["meter"] == "bfw240radio"
-    # What the decoder hook would hand over: the APL after the short TPL header.
-    r = {}
-    assert bfw.decode_apl(r, frame[15:]) is None and r["current_hca"] == 2
+    assert "decode_error" not in r and r["meter"] == "bfw240radio"
+    assert (r["prev_hca"], r["current_hca"], r["device_date"]) == (1, 2, "2021-03-01")

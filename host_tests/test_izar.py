@@ -42,12 +42,10 @@ def prios(manufacturer, meter_id, version, device_type, clear, plain, key=KEY1):
 
 
 def decode(frame):
-    """The decoder's result, then the driver run on the manufacturer-specific payload (the
-    decoder finds the driver by the DLL's version and type, which Diehl fills with id bytes)."""
+    """(decode_error, result): the decoder finds the izar driver by manufacturer alone, since
+    Diehl fills the DLL's version and type with id bytes."""
     r = Decoder().decode(frame)
-    payload = frame[10:]
-    r.pop("decode_error", None)
-    return izar.decode_prios(r, payload), r
+    return r.get("decode_error"), r
 
 
 # 0x4B check, total 12.345 m3, last month 12.000 m3 on 2024-06-30:

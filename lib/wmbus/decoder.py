@@ -172,7 +172,8 @@ class Decoder:
                 result["manufacturer_data"] = hexlify(bytes(f[pos + 1 : end])).decode()
                 if trace is not None:
                     _explain().trace_ci(pos, end, ci, -1, trace)
-                return drivers.decode_manufacturer_ci(result, bytes(f[pos:end]))
+                return drivers.decode_manufacturer_ci(result, bytes(f[pos:end]),
+                                                      self.keys.get(result["id"]))
             if trace is not None:
                 _explain().trace_ci(pos, end, ci, -2, trace)
             return "unsupported_ci"
@@ -218,6 +219,10 @@ class Decoder:
                 if err:
                     return err
         if apl == tpl.APL_RECORDS:
+            driver = drivers.find_for(result)
+            if driver is not None and driver.apl is not None:
+                result["meter"] = driver.name
+                return driver.apl(result, bytes(f[p:end]))
             return self._records(f, p, end, result, trace, ident)
         if apl == tpl.APL_COMPACT:
             return self._compact(f, p, end, result, trace, ident)

@@ -158,14 +158,20 @@ class Driver:
     are in status_records (a dict DIB+VIB hex -> record, the first of each).
     """
 
-    def __init__(self, text, status=None, status_records=(), manufacturer_ci=None):
+    def __init__(self, text, status=None, status_records=(), manufacturer_ci=None, apl=None,
+                 keyed=False):
         self.text = text
         self.status = status
         self.status_records = status_records
-        # function(result, payload) -> decode_error or None, for telegrams whose CI is
+        # function(result, payload[, key]) -> decode_error or None, for telegrams whose CI is
         # manufacturer specific (0xA0-0xB7): payload = the CI byte and everything after it.
-        # It fills the result's top-level fields itself.
+        # It fills the result's top-level fields itself (decode_manufacturer_ci has set
+        # result["meter"]); keyed: it also gets the meter's key, or None.
         self.manufacturer_ci = manufacturer_ci
+        self.keyed = keyed
+        # function(result, apl) -> decode_error or None: reads the application layer of a
+        # telegram with a records CI (0x72/0x7A/0x78) whose layout is not made of records.
+        self.apl = apl
         self.name = None
         self.detect = []
         for line in text.split("\n"):
@@ -175,8 +181,9 @@ class Driver:
             if words[0] == "driver":
                 self.name = words[1]
             elif words[0] == "detect":
-                self.detect.append((manufacturer_code(words[1]), int(words[2], 16),
-                                    int(words[3], 16)))
+                self.detect.append((manufacturer_code(words[1]),
+                                    -1 if words[2] == "*" else int(words[2], 16),
+                                    -1 if words[3] == "*" else int(words[3], 16)))
         self._fields = {}  # dif_vif -> ((name, how, factor), ...) for the records seen so far
         self._formats = None
 
@@ -250,7 +257,7 @@ _MODULES = (
                  "KAM 1c 04", "KAM 35 04", "KAM 35 0c", "KAM 39 04")),
     ("omnipower", ("KAM 30 02",)),
     ("kampress", ("KAM 01 18",)),
-    ("izar", ("HYD 85 07", "HYD 86 07", "SAP 00 07", "DME 78 07", "DME 78 06")),
+    ("izar", ("HYD 85 07", "HYD 86 07", "SAP 00 07", "DME 78 07", "DME 78 06", "SAP * *", "DME * *", "HYD * *")),
     ("apator08", ("APT 03 03", "APT 0f 0f")),
     ("apator172", ("APT 04 11",)),
     ("apatoreitn", ("APA 04 08", "APT 04 08")),
@@ -279,7 +286,8 @@ def find(m_code, version, device_type):
     if driver is None and key not in _NO_DRIVER:
         # _MODULES is scanned, not indexed: a dict of every kind listed would cost heap (about
         # 200 bytes a kind on the unix port) for meters a gateway never hears.
-        kind = "%s %02x %02x" % (manufacturer(m_code), version, device_type)
+        kind = ("%s * *" % manufacturer(m_code) if version < 0 else
+                "%s %02x %02x" % (manufacturer(m_code), version, device_type))
         for name, kinds in _MODULES:
             if kind in kinds:
                 __import__("wmbus.drivers." + name)  # registers its drivers
@@ -314,11 +322,18 @@ def builtin_format(m_code, version, device_type, signature):
     return None if driver is None else driver.format_by_signature(signature)
 
 
-def decode_manufacturer_ci(result, payload):
+def decode_manufacturer_ci(result, payload, key=None):
     """A telegram with a manufacturer-specific CI: decoded by its meter's driver, if it has one
-    that reads it; otherwise unsupported_ci (the payload stays in manufacturer_data)."""
+    that reads it; otherwise unsupported_ci (the payload stays in manufacturer_data). A driver
+    may detect `MFT * *`, any version and type, for such telegrams only: Diehl puts id bytes
+    there. The meter's key is passed to drivers declared keyed (their payload is encrypted in a
+    vendor way)."""
     driver = find_for(result)
+    if (driver is None or driver.manufacturer_ci is None) and result.get("manufacturer"):
+        driver = find(manufacturer_code(result["manufacturer"]), -1, -1)
     if driver is None or driver.manufacturer_ci is None:
         return "unsupported_ci"
     result["meter"] = driver.name
+    if driver.keyed:
+        return driver.manufacturer_ci(result, payload, key)
     return driver.manufacturer_ci(result, payload)

@@ -7,4 +7,4 @@ from .apator import apatorna1
 register(Driver("""
 driver apatorna1
 detect APA 14 07
-""", manufacturer_ci=apatorna1))
+""", manufacturer_ci=apatorna1, keyed=True))

@@ -39,4 +39,4 @@ def decode_apl(result, apl):
 register(Driver("""
 driver bfw240radio
 detect BFW 02 08
-"""))
+""", apl=decode_apl))

@@ -151,4 +151,7 @@ detect HYD 86 07
 detect SAP 00 07
 detect DME 78 07
 detect DME 78 06
+detect SAP * *
+detect DME * *
+detect HYD * *
 """, manufacturer_ci=decode_prios))
