@@ -168,9 +168,9 @@ def test_no_data_and_selection():
 
 
 def test_errors_keep_earlier_records():
-    err, out, _, _ = decode("0413010000000413")
+    err, out, _, _ = decode("041301000000041301")  # 3 bytes left: more than a short tail
     assert err == "truncated" and len(out) == 1
-    err, out, _, _ = decode("04130100000004")
+    err, out, _, _ = decode("041301000000" + "84808080")  # a DIFE chain cut by the end
     assert err == "truncated" and len(out) == 1
     err, out, _, _ = decode("041301000000" + "3F")  # reserved special DIF
     assert err == "bad_record" and len(out) == 1
@@ -204,3 +204,26 @@ def test_signature_of_annex_g_example():
     # EN 13757-3:2018 Annex G.5.2: headers 0202 0215 022A -> format signature 0x3B31.
     tpls = [records.make_template(bytes.fromhex(h)) for h in ("0202", "0215", "022A")]
     assert records.signature(tpls) == 0x3B31
+
+
+def test_short_tail_after_records_is_kept_as_trailing_data():
+    # Qundis telegrams end in 2 bytes that are no record (wmbusmeters ignores them): a DIF with
+    # its extension bit and one DIFE (DD2F, FED0), or a header without its data (5208).
+    for tail in ("dd2f", "fed0", "5208", "04"):
+        err, out, mfct, more = decode("046D1416B921" + tail)
+        assert err == records.TRAILING and mfct == tail and not more, (tail, err)
+        assert len(out) == 1 and out[0]["value"] == "2021-01-25 22:20"
+
+
+def test_short_tail_rule_is_narrow():
+    # No record before it: a cut record, not a tail.
+    assert decode("dd2f")[0] == "truncated"
+    assert decode("0413")[0] == "truncated"
+    # Three bytes left: may be a real record cut short.
+    assert decode("046D1416B921" + "0413aa")[0] == "truncated"
+    # Two bytes that are a complete record are decoded, not kept as a tail.
+    err, out, mfct, _ = decode("046D1416B921" + "0013")
+    assert err is None and mfct is None and len(out) == 2 and out[1]["value"] is None
+    # Idle fillers before the tail are skipped as always; a bad record stays an error.
+    assert decode("046D1416B921" + "2F2F" + "fed0")[0] == records.TRAILING
+    assert decode("046D1416B921" + "3F")[0] == "bad_record"

@@ -36,6 +36,7 @@ def trace_dll(f, fmt, trace):
 
 def trace_records(f, p, end, cache, trace):
     """Re-walk the records for `explain` (slow path, never used by the gateway)."""
+    decoded = False
     while p < end:
         dif = f[p]
         if dif == 0x2F:
@@ -57,10 +58,15 @@ def trace_records(f, p, end, cache, trace):
             tpl_ = cache.get(bytes(f[p:h])) or records.make_template(bytes(f[p:h]))
             value, q = records.read_value(f, h, end, tpl_)
         except records.RecordError as e:
-            trace.append((p, end, "apl", "record", "cannot decode: %s" % e.args[0]))
+            if e.args[0] == records.E_TRUNCATED and decoded and end - p <= records.MAX_TRAILING:
+                trace.append((p, end, "apl", "trailing data",
+                              "%d byte(s) that are no record, kept as trailing_data" % (end - p)))
+            else:
+                trace.append((p, end, "apl", "record", "cannot decode: %s" % e.args[0]))
             return
         trace.append((p, h, "apl", "DIB/VIB", _describe(tpl_[0])))
         trace.append((h, q, "apl", "data", "value %r" % (value,)))
+        decoded = True
         p = q
 
 

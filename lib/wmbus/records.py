@@ -37,6 +37,14 @@ MAX_TEMPLATES = const(32)
 # Errors, as the decoder's stable `decode_error` codes.
 E_TRUNCATED = "truncated"
 E_BAD_RECORD = "bad_record"
+# Not an error: parse() found the records ending in a short tail that is no record (see below).
+TRAILING = "trailing_data"
+# The longest such tail: Qundis meters (qcaloric, qwater) end some telegrams in 2 bytes
+# (..046D1416B921 DD2F, ..046D1E02DE21 FED0) and an AMX unismart sends 2 bytes in clear after
+# its encrypted blocks (52 08): a header whose data, or whose header itself, is cut by the end.
+# wmbusmeters stops at "unexpected end of data" and keeps the records before it (src/dvparser.cc,
+# parseDV, "(dvparser) warning: unexpected end of data"); we keep the tail too, as hex.
+MAX_TRAILING = const(2)
 
 
 def _bcd_table():
@@ -379,8 +387,14 @@ def parse(buf, pos, end, records, cache, layout=None):
     allocation; longer ones by their bytes.
     layout: when a list, the template of each record is appended (to learn the compact format).
     Returns (error_code or None, manufacturer_data_hex or None, more_follows).
+
+    A tail of at most MAX_TRAILING bytes that cannot hold a complete record (its header or its
+    data would run past `end`), after at least one record of this call was decoded, is no
+    error: then the result is (TRAILING, tail_hex, False). Any other cut record is E_TRUNCATED:
+    a longer tail, or one alone, may be a real record cut short, and is not accepted.
     """
     append = records.append
+    first = len(records)
     while pos < end:
         dif = buf[pos]
         if dif == 0x2F:  # idle filler
@@ -398,7 +412,7 @@ def parse(buf, pos, end, records, cache, layout=None):
             try:
                 h = header_end(buf, pos, end)
             except RecordError as e:
-                return e.args[0], None, False
+                return _cut(buf, pos, end, e.args[0], len(records) > first)
             key = bytes(buf[pos:h])
         tpl = cache.get(key)
         if tpl is None:
@@ -408,9 +422,9 @@ def parse(buf, pos, end, records, cache, layout=None):
             cache[key] = tpl
         n = tpl[7]
         if n:  # plain signed integer, read inline (without a slice for the usual sizes)
+            if h + n > end:
+                return _cut(buf, pos, end, E_TRUNCATED, len(records) > first)
             pos = h + n
-            if pos > end:
-                return E_TRUNCATED, None, False
             if n == 4:
                 value = buf[h] | (buf[h + 1] << 8) | (buf[h + 2] << 16) | (buf[h + 3] << 24)
             elif n == 2:
@@ -429,13 +443,20 @@ def parse(buf, pos, end, records, cache, layout=None):
             try:
                 value, pos = read_value(buf, h, end, tpl)
             except RecordError as e:
-                return e.args[0], None, False
+                return _cut(buf, pos, end, e.args[0], len(records) > first)
         rec = tpl[0].copy()
         rec["value"] = value
         append(rec)
         if layout is not None:
             layout.append(tpl)
     return None, None, False
+
+
+def _cut(buf, pos, end, err, decoded):
+    """parse()'s answer for a record at buf[pos] that cannot be decoded (error `err`)."""
+    if err == E_TRUNCATED and decoded and end - pos <= MAX_TRAILING:
+        return TRAILING, hexlify(bytes(buf[pos:end])).decode(), False
+    return err, None, False
 
 
 def signature(templates):

@@ -269,6 +269,7 @@ _MODULES = (
     ("vario451", ("TCH 27 04", "TCH 27 c3")),
     ("compact5", ("TCH 45 04", "TCH 45 c3", "TCH 22 43", "TCH 45 43", "TCH 39 43")),
     ("tsd2", ("TCH 76 f0",)),
+    ("engelmann_faw", ("EFE 00 06", "EFE 00 07", "EFE 00 16")),
 )
 
 _REGISTRY = {}  # (M code, version, device type) -> Driver, filled as modules load

@@ -23,10 +23,10 @@ identity (version, device type, media water).
 """
 
 from . import Driver, register
+from ..diehl import KEYS, lfsr_xor, seed  # noqa: F401 - lfsr_xor, seed: used and re-exported
 from ..dll import manufacturer_code
 
-# PRIOS_DEFAULT_KEY1 39BC8A10E66D83F8 and _KEY2 51728910E66D83F8, folded: (high, low) 16 bits.
-_KEYS = ((0x39BC ^ 0xE66D, 0x8A10 ^ 0x83F8), (0x5172 ^ 0xE66D, 0x8910 ^ 0x83F8))
+_KEYS = KEYS  # the PRIOS default keys, folded (diehl.py)
 _CHECK = 0x4B  # the first plaintext byte (wmbusmeters' HEADER_1_BYTE check)
 _SAP = manufacturer_code("SAP")
 
@@ -40,31 +40,6 @@ _STATUS = ((0x8000, "LEAKAGE"), (0x2000, "METER_BLOCKED"), (0x800000, "BACK_FLOW
            (0x400000, "UNDERFLOW"), (0x200000, "OVERFLOW"), (0x100000, "SUBMARINE"),
            (0x080000, "SENSOR_FRAUD"), (0x020000, "MECHANICAL_FRAUD"), (0x004000, "PREV_LEAKAGE"),
            (0x040000, "PREV_SENSOR_FRAUD"), (0x010000, "PREV_MECHANICAL_FRAUD"))
-
-
-def lfsr_xor(hi, lo, data, start, check=None):
-    """data[start:] XORed with the PRIOS keystream seeded with hi:lo (16 bits each); None when
-    `check` is given and the first plaintext byte differs (the wrong key). Its own inverse."""
-    out = bytearray(len(data) - start)
-    for i in range(len(out)):
-        for _ in range(8):
-            bit = ((lo >> 1) ^ (lo >> 2) ^ (lo >> 11) ^ (hi >> 15)) & 1
-            hi = ((hi << 1) | (lo >> 15)) & 0xFFFF
-            lo = ((lo << 1) | bit) & 0xFFFF
-        out[i] = data[start + i] ^ (lo & 0xFF)
-        if check is not None and out[0] != check:
-            return None
-    return out
-
-
-def seed(key, m, address, version, device_type, payload):
-    """The LFSR seed (hi, lo) for a key (hi, lo), the DLL address as sent (M code, the 4 id bytes
-    in DLL order, version, type) and the payload's first 4 bytes (CI and 3 clear bytes)."""
-    hi = key[0] ^ (((m & 0xFF) << 8) | (m >> 8)) ^ ((address[2] << 8) | address[3])
-    hi ^= (payload[0] << 8) | payload[1]
-    lo = key[1] ^ ((address[0] << 8) | address[1]) ^ ((version << 8) | device_type)
-    lo ^= (payload[2] << 8) | payload[3]
-    return hi, lo
 
 
 def _date(lo, hi):
