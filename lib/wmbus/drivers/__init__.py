@@ -245,35 +245,55 @@ class Driver:
         return self._formats.get(signature)
 
 
-# Which module declares the driver of which meters: module, ("MMM vv tt", ...) in lower-case
-# hex, as in the drivers' `detect` lines.
+# Which module declares the driver of which meters: `module: MMM vv tt, ...` (lower-case hex, as
+# in the drivers' `detect` lines; `MMM * *`: any version and type, for vendor CIs only). One
+# string, searched: tuples of strings would cost kilobytes of heap on the device.
 # Only this small table is loaded with the decoder; a driver module is imported when its first
 # meter is heard, so a gateway pays the heap of the drivers it uses, not of all of them.
-_MODULES = (
-    ("kamwater", ("KAM 1b 06", "KAM 1b 16", "KAW 3a 16", "KAW 3c 16", "KAM 1d 16", "KAW 42 06",
-                  "KAW 42 16")),
-    ("kamheat", ("KAM 30 04", "KAM 30 0d", "KAM 30 0c", "KAM 40 04", "KAM 40 0c", "KAM 40 0d",
-                 "KAM 19 04", "KAM 34 04", "KAM 34 0a", "KAM 34 0b", "KAM 34 0c", "KAM 34 0d",
-                 "KAM 1c 04", "KAM 35 04", "KAM 35 0c", "KAM 39 04")),
-    ("omnipower", ("KAM 30 02",)),
-    ("kampress", ("KAM 01 18",)),
-    ("izar", ("HYD 85 07", "HYD 86 07", "SAP 00 07", "DME 78 07", "DME 78 06", "SAP * *", "DME * *", "HYD * *")),
-    ("apator08", ("APT 03 03", "APT 0f 0f")),
-    ("apator172", ("APT 04 11",)),
-    ("apatoreitn", ("APA 04 08", "APT 04 08")),
-    ("apatorna1", ("APA 14 07",)),
-    ("bfw240radio", ("BFW 02 08",)),
-    ("mkradio3", ("TCH 74 62", "TCH 74 72")),
-    ("mkradio4", ("TCH 95 62", "TCH 70 62", "TCH 95 72", "TCH 70 72")),
-    ("fhkvdataiii", ("TCH 69 80", "TCH 94 80")),
-    ("vario451", ("TCH 27 04", "TCH 27 c3")),
-    ("compact5", ("TCH 45 04", "TCH 45 c3", "TCH 22 43", "TCH 45 43", "TCH 39 43")),
-    ("tsd2", ("TCH 76 f0",)),
-    ("engelmann_faw", ("EFE 00 06", "EFE 00 07", "EFE 00 16")),
-)
+_MODULES = """
+kamwater: KAM 1b 06, KAM 1b 16, KAW 3a 16, KAW 3c 16, KAM 1d 16, KAW 42 06, KAW 42 16
+kamheat: KAM 30 04, KAM 30 0d, KAM 30 0c, KAM 40 04, KAM 40 0c, KAM 40 0d, KAM 19 04, KAM 34 04, KAM 34 0a, KAM 34 0b, KAM 34 0c, KAM 34 0d, KAM 1c 04, KAM 35 04, KAM 35 0c, KAM 39 04
+omnipower: KAM 30 02
+kampress: KAM 01 18
+izar: HYD 85 07, HYD 86 07, SAP 00 07, DME 78 07, DME 78 06, SAP * *, DME * *, HYD * *
+apator08: APT 03 03, APT 0f 0f
+apator172: APT 04 11
+apatoreitn: APA 04 08, APT 04 08
+apatorna1: APA 14 07
+bfw240radio: BFW 02 08
+mkradio3: TCH 74 62, TCH 74 72
+mkradio4: TCH 95 62, TCH 70 62, TCH 95 72, TCH 70 72
+fhkvdataiii: TCH 69 80, TCH 94 80
+vario451: TCH 27 04, TCH 27 c3
+compact5: TCH 45 04, TCH 45 c3, TCH 22 43, TCH 45 43, TCH 39 43
+tsd2: TCH 76 f0
+engelmann_faw: EFE 00 06, EFE 00 07, EFE 00 16
+"""
 
 _REGISTRY = {}  # (M code, version, device type) -> Driver, filled as modules load
 _NO_DRIVER = {}  # kinds known to have none (bounded): spares them the scan of _MODULES
+
+
+def module_of(kind):
+    """The driver module that detects `MMM vv tt`, or None."""
+    i = _MODULES.find(" " + kind)
+    while i >= 0:
+        after = _MODULES[i + 1 + len(kind) : i + 2 + len(kind)]
+        if after in (",", "\n"):
+            line = _MODULES.rfind("\n", 0, i) + 1
+            return _MODULES[line : _MODULES.find(":", line)]
+        i = _MODULES.find(" " + kind, i + 1)
+    return None
+
+
+def modules():
+    """[(module, [kinds])] of the table, for tests and tools."""
+    out = []
+    for line in _MODULES.split("\n"):
+        if line:
+            name, _, kinds = line.partition(": ")
+            out.append((name, kinds.split(", ")))
+    return out
 
 
 def register(driver):
@@ -289,10 +309,10 @@ def find(m_code, version, device_type):
         # 200 bytes a kind on the unix port) for meters a gateway never hears.
         kind = ("%s * *" % manufacturer(m_code) if version < 0 else
                 "%s %02x %02x" % (manufacturer(m_code), version, device_type))
-        for name, kinds in _MODULES:
-            if kind in kinds:
-                __import__("wmbus.drivers." + name)  # registers its drivers
-                return _REGISTRY.get(key)
+        name = module_of(kind)
+        if name is not None:
+            __import__("wmbus.drivers." + name)  # registers its drivers
+            return _REGISTRY.get(key)
         if len(_NO_DRIVER) >= 32:
             _NO_DRIVER.clear()
         _NO_DRIVER[key] = True
