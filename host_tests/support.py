@@ -21,3 +21,20 @@ def kamstrup(apl, key, meter_id=MC21_ID, version=0x1B, device_type=0x16, ci=0x78
 
 def decode_with(frame, meter_id, key, decoder=None):
     return (decoder or Decoder({meter_id: key})).decode(frame)
+
+
+def be32(b, p):
+    return (b[p] << 24) | (b[p + 1] << 16) | (b[p + 2] << 8) | b[p + 3]
+
+
+def diehl_lfsr(reg, plain):
+    """Diehl's LFSR over `plain`, from a 32-bit seed: taps 1, 2, 11 and 31, one bit per step,
+    each byte XORed with the register's low byte (written from the description in
+    lib/wmbus/diehl.py, independently of it). Its own inverse."""
+    out = bytearray()
+    for b in plain:
+        for _ in range(8):
+            bit = ((reg >> 1) ^ (reg >> 2) ^ (reg >> 11) ^ (reg >> 31)) & 1
+            reg = ((reg << 1) | bit) & 0xFFFFFFFF
+        out.append(b ^ (reg & 0xFF))
+    return bytes(out)

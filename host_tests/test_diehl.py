@@ -5,6 +5,7 @@ The obfuscation is written independently here (one 32-bit register, one bit per 
 description in diehl.py; telegrams and values are made up for the tests.
 """
 
+from support import be32, diehl_lfsr
 from wmbus import Decoder, build
 
 DEFAULT1 = 0x39BC8A10 ^ 0xE66D83F8  # wmbusmeters' PRIOS_DEFAULT_KEY1, folded
@@ -15,24 +16,13 @@ DEFAULT_AES = bytes.fromhex("51728910E66D83F851728910E66D83F8")  # PRIOS_DEFAULT
 APL = build.records(("0413", 49373), ("426C", 0x23BF))
 
 
-def be32(b, p):
-    return (b[p] << 24) | (b[p + 1] << 16) | (b[p + 2] << 8) | b[p + 3]
-
-
 def fold(key):
     return be32(key, 0) ^ be32(key, 4)
 
 
 def obfuscate(head, plain, key):
     """head: the 15 bytes L..CFG as sent; the register is seeded from bytes 2-13."""
-    reg = key ^ be32(head, 2) ^ be32(head, 6) ^ be32(head, 10)
-    out = bytearray()
-    for b in plain:
-        for _ in range(8):
-            bit = ((reg >> 1) ^ (reg >> 2) ^ (reg >> 11) ^ (reg >> 31)) & 1
-            reg = ((reg << 1) | bit) & 0xFFFFFFFF
-        out.append(b ^ (reg & 0xFF))
-    return bytes(out)
+    return diehl_lfsr(key ^ be32(head, 2) ^ be32(head, 6) ^ be32(head, 10), plain)
 
 
 def real_data(plain=APL, key=DEFAULT1, meter_id="60904720", version=0x8B, device_type=0x06,

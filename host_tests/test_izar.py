@@ -5,6 +5,7 @@ straight from the description in izar.py (one 32-bit register, one bit per step)
 chosen for the test.
 """
 
+from support import be32, diehl_lfsr
 from wmbus import Decoder, build
 from wmbus.drivers import izar
 
@@ -12,20 +13,9 @@ KEY1 = 0x39BC8A10 ^ 0xE66D83F8  # wmbusmeters' PRIOS_DEFAULT_KEY1, folded
 KEY2 = 0x51728910 ^ 0xE66D83F8
 
 
-def be32(b, p):
-    return (b[p] << 24) | (b[p + 1] << 16) | (b[p + 2] << 8) | b[p + 3]
-
-
 def obfuscate(frame_head, clear, plain, key):
     """frame_head: the 10 DLL bytes L C M A; clear: CI and the 4 bytes after it."""
-    reg = key ^ be32(frame_head, 2) ^ be32(frame_head, 6) ^ be32(clear, 0)
-    out = bytearray()
-    for b in plain:
-        for _ in range(8):
-            bit = ((reg >> 1) ^ (reg >> 2) ^ (reg >> 11) ^ (reg >> 31)) & 1
-            reg = ((reg << 1) | bit) & 0xFFFFFFFF
-        out.append(b ^ (reg & 0xFF))
-    return bytes(out)
+    return diehl_lfsr(key ^ be32(frame_head, 2) ^ be32(frame_head, 6) ^ be32(clear, 0), plain)
 
 
 def le32(v):

@@ -416,10 +416,7 @@ def parse(buf, pos, end, records, cache, layout=None):
             key = bytes(buf[pos:h])
         tpl = cache.get(key)
         if tpl is None:
-            tpl = make_template(bytes(buf[pos:h]))
-            if len(cache) >= MAX_TEMPLATES:
-                cache.clear()
-            cache[key] = tpl
+            tpl = _new_template(buf, pos, h, key, cache)
         n = tpl[7]
         if n:  # plain signed integer, read inline (without a slice for the usual sizes)
             if h + n > end:
@@ -478,11 +475,17 @@ def template_at(buf, pos, end, cache):
     key = (buf[pos] << 8) | buf[pos + 1] if h == pos + 2 else bytes(buf[pos:h])
     tpl = cache.get(key)
     if tpl is None:
-        tpl = make_template(bytes(buf[pos:h]))
-        if len(cache) >= MAX_TEMPLATES:
-            cache.clear()
-        cache[key] = tpl
+        tpl = _new_template(buf, pos, h, key, cache)
     return tpl, h
+
+
+def _new_template(buf, pos, h, key, cache):
+    """A template for the header at buf[pos:h], cached under `key` (the cache is bounded)."""
+    tpl = make_template(bytes(buf[pos:h]))
+    if len(cache) >= MAX_TEMPLATES:
+        cache.clear()
+    cache[key] = tpl
+    return tpl
 
 
 def format_templates(fmt, cache):
