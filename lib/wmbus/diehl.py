@@ -96,10 +96,7 @@ def seed(key, m, address, version, device_type, payload):
 
 
 def sum_ok(data, start, end, cfg_high):
-    s = 0
-    for i in range(start, end):
-        s += data[i]
-    return s & 0xEF == cfg_high & 0xEF
+    return sum(memoryview(data)[start:end]) & 0xEF == cfg_high & 0xEF
 
 
 def real_data(f, end, key=None):
