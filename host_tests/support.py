@@ -23,6 +23,34 @@ def decode_with(frame, meter_id, key, decoder=None):
     return (decoder or Decoder({meter_id: key})).decode(frame)
 
 
+# The key of the driver tests' Kamstrup meters, and their telegrams.
+KAM_KEY = bytes.fromhex("3F1C5A7E92B4D6089ACE13579BDF2468")
+
+
+def kam(apl, meter_id, version, device_type, **kw):
+    return kamstrup(apl, KAM_KEY, meter_id, version, device_type, **kw)
+
+
+def kam_decode(frame, meter_id, decoder=None):
+    return decode_with(frame, meter_id, KAM_KEY, decoder)
+
+
+# The decoder tests' MULTICAL 21 key (distinctive, to find it if it ever leaked) and telegram.
+KEY = bytes.fromhex("8A1F5C3E907B2D4461E0F3A9C7B58D12")
+KEY_HEX = "8a1f5c3e907b2d4461e0f3a9c7b58d12"
+OTHER = bytes(range(16))
+
+
+def mc21_apl():
+    return build.records(*MC21)
+
+
+def mc21(**kw):
+    """The MULTICAL 21 telegram of MC21, under KEY unless key= says otherwise."""
+    key = kw.pop("key", KEY)
+    return kamstrup(mc21_apl(), key, **kw)
+
+
 def be32(b, p):
     return (b[p] << 24) | (b[p + 1] << 16) | (b[p + 2] << 8) | b[p + 3]
 

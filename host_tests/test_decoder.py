@@ -3,22 +3,10 @@ frames and their formats. Error codes: test_decoder_errors.py."""
 
 import json
 
-import support
-from support import MC21, values
+from support import MC21, values, KEY
+from support import mc21 as kamstrup
+from support import mc21_apl as apl
 from wmbus import Decoder, build, phy
-
-KEY = bytes.fromhex("8A1F5C3E907B2D4461E0F3A9C7B58D12")
-KEY_HEX = "8a1f5c3e907b2d4461e0f3a9c7b58d12"
-OTHER = bytes(range(16))
-
-
-def apl():
-    return build.records(*MC21)
-
-
-def kamstrup(**kw):
-    key = kw.pop("key", KEY)
-    return support.kamstrup(apl(), key, **kw)
 
 
 def test_result_fields():

@@ -4,18 +4,10 @@ Telegrams are made with the builder and encrypted with a key chosen here; field 
 are those wmbusmeters gives for such telegrams, which Kamstrup users' dashboards expect.
 """
 
-from support import decode_with, kamstrup
+from support import KAM_KEY as KEY
+from support import kam
+from support import kam_decode as decode
 from wmbus import build
-
-KEY = bytes.fromhex("3F1C5A7E92B4D6089ACE13579BDF2468")
-
-
-def kam(apl, meter_id, version, device_type, **kw):
-    return kamstrup(apl, KEY, meter_id, version, device_type, **kw)
-
-
-def decode(frame, meter_id, decoder=None):
-    return decode_with(frame, meter_id, KEY, decoder)
 
 
 def test_heat_meter_in_gj_and_kwh():
