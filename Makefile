@@ -36,6 +36,8 @@ host-mpy: venv
 	@rm -rf $(HOST_MPY) && for f in $$(cd lib && find . -name '*.py'); do \
 	  mkdir -p $(HOST_MPY)/$$(dirname $$f) && \
 	  $(MPYCROSS) -o $(HOST_MPY)/$${f%.py}.mpy lib/$$f || exit 1; done
+	@mkdir -p $(HOST_MPY)/simradio && for f in tools/simradio/*.py; do \
+	  $(MPYCROSS) -o $(HOST_MPY)/simradio/$$(basename $${f%.py}).mpy $$f || exit 1; done
 	@mkdir -p $(HOST_MPY)-tests && rm -f $(HOST_MPY)-tests/*.mpy && for f in host_tests/test_*.py; do \
 	  grep -q cpython-only $$f || $(MPYCROSS) -o $(HOST_MPY)-tests/$$(basename $${f%.py}).mpy $$f \
 	  || exit 1; done

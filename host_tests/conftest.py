@@ -5,6 +5,8 @@ import os
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+# tools/ for the radio simulators (tools/simradio), which are portable too.
+sys.path.insert(0, os.path.join(os.path.dirname(HERE), "tools"))
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "lib"))
 
 

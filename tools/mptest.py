@@ -27,6 +27,7 @@ for _a in sys.argv[1:]:
     elif _a.startswith("--tests="):
         TESTS = _a[8:]
 sys.path.insert(0, ROOT + "/host_tests")
+sys.path.insert(0, ROOT + "/tools")  # the radio simulators (tools/simradio)
 if TESTS:
     sys.path.insert(0, TESTS)
 sys.path.insert(0, LIB)
