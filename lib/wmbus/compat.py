@@ -43,6 +43,7 @@ try:
     import cryptolib
 
     MICROPYTHON = True
+    from time import ticks_ms, ticks_add, ticks_diff, sleep_ms
 
     def aes_ecb_encrypt(key, data, out=None):
         """AES-128-ECB encryption of `data` (a multiple of 16 bytes), into `out` if given."""
@@ -73,6 +74,25 @@ except ImportError:
 
     MICROPYTHON = False
     _NATIVE = {}
+
+    import time as _time
+
+    # MicroPython's ticks, with the ESP32's period (2^30 ms, a wrap every 12.4 days) so that
+    # CPython runs exercise the wrap arithmetic the device needs (micropython-esp32.md §1 Time).
+    TICKS_PERIOD = 1 << 30
+    _TICKS_HALF = TICKS_PERIOD >> 1
+
+    def ticks_ms():
+        return int(_time.monotonic() * 1000) & (TICKS_PERIOD - 1)
+
+    def ticks_add(ticks, delta):
+        return (ticks + delta) & (TICKS_PERIOD - 1)
+
+    def ticks_diff(end, start):
+        return ((end - start + _TICKS_HALF) & (TICKS_PERIOD - 1)) - _TICKS_HALF
+
+    def sleep_ms(ms):
+        _time.sleep(ms / 1000)
 
     def const(value):
         return value
