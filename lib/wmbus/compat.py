@@ -44,6 +44,7 @@ try:
 
     MICROPYTHON = True
     from time import ticks_ms, ticks_add, ticks_diff, sleep_ms
+    from gc import mem_free
 
     def aes_ecb_encrypt(key, data, out=None):
         """AES-128-ECB encryption of `data` (a multiple of 16 bytes), into `out` if given."""
@@ -93,6 +94,9 @@ except ImportError:
 
     def sleep_ms(ms):
         _time.sleep(ms / 1000)
+
+    def mem_free():
+        return None  # no fixed heap on CPython
 
     def const(value):
         return value

@@ -1,0 +1,251 @@
+"""The firmware: board, configuration, radio, decoder, flash spool and MQTT joined into one loop.
+
+    radio -> frames -> decode -> spool -> publish        (lib/gateway.py)
+    beside it: WiFi, clock (NTP), watchdog, state
+
+The board module (boards/<name>.py, installed as /board.py; `host` on the unix port) says
+what is wired where. Hardware is built here from it, with `machine` and `network`, and only
+here; a board may instead build its own (the host board hands in simulators).
+
+Nothing in the configuration stops the gateway as long as a radio can be built: a bad field is
+reported (console and state topic, naming the field, never quoting a secret) and left at its
+default; without WiFi or broker the telegrams wait in the flash spool.
+"""
+
+import gc
+import sys
+
+import board
+import config as config_mod
+import publish
+from gateway import Gateway
+from mqttlink import Link
+from radio import FrameQueue, open_radio
+from spool import Spool
+from wmbus.compat import sleep_ms, ticks_add, ticks_diff, ticks_ms
+
+CONFIG_PATH = getattr(board, "CONFIG", "/config.json")
+SPOOL_DIR = getattr(board, "SPOOL_DIR", "/spool")
+SPOOL_BYTES = getattr(board, "SPOOL_BYTES", 1024 * 1024)
+FORMATS_PATH = getattr(board, "FORMATS_PATH", "/formats.txt")
+WDT_MS = getattr(board, "WDT_MS", 120000)
+QUEUE_SLOTS = getattr(board, "QUEUE_SLOTS", 16)
+# Driver names for the configured link modes.
+_MODES = {"T1": "T1", "C1": "C1", "C1+T1": "T1+C1"}
+
+
+def log(*args):
+    print(*args)
+
+
+def load_config(path=CONFIG_PATH):
+    try:
+        with open(path) as f:
+            text = f.read()
+    except OSError:
+        text = "{}"
+        cfg, errors = config_mod.load(text)
+        return cfg, [path + ": not found (copy boards/config.example.json and edit it)"]
+    return config_mod.load(text)
+
+
+def make_radio(kind, mode, queue):
+    """The radio driver for the board's wiring."""
+    if hasattr(board, "make_radio"):  # the host board: simulators
+        return board.make_radio(kind, mode, queue)
+    import machine
+
+    Pin = machine.Pin
+    if kind == "cc1101":
+        s = board.SPI
+        spi = machine.SPI(s["id"], baudrate=s.get("baudrate", 4000000), polarity=0, phase=0,
+                          sck=Pin(s["sck"]), mosi=Pin(s["mosi"]), miso=Pin(s["miso"]))
+        cs = Pin(board.CS, Pin.OUT, value=1)
+        gdo0 = Pin(board.GDO0, Pin.IN) if getattr(board, "GDO0", None) is not None else None
+        gdo2 = Pin(board.GDO2, Pin.IN) if getattr(board, "GDO2", None) is not None else None
+        return open_radio(kind, queue, spi=spi, cs=cs, gdo0=gdo0, gdo2=gdo2, mode=mode)
+    u = board.UART
+    uart = machine.UART(u["id"], baudrate=u.get("baudrate", 57600), tx=u["tx"], rx=u["rx"],
+                        rxbuf=u.get("rxbuf", 2048))
+    reset = getattr(board, "RESET", None)
+    reset = Pin(reset, Pin.OUT, value=1) if reset is not None else None
+    return open_radio(kind, queue, uart=uart, reset=reset, mode=mode)
+
+
+class Wifi:
+    """Station mode, kept connected. The ESP32 driver retries by itself after a drop, but not
+    after every failure and, on IDF 5, not always after long AP outages
+    (micropython-esp32.md §1 WLAN reconnect): when not connected for retry_ms, start over,
+    at most once per retry_ms."""
+
+    def __init__(self, ssid, password, retry_ms=30000):
+        import network
+
+        self.network = network
+        self.ssid = ssid
+        self.password = password
+        self.retry_ms = retry_ms
+        self.wlan = network.WLAN(network.STA_IF)
+        self.wlan.active(True)
+        self.connects = 0
+        self._connect()
+
+    def _connect(self):
+        self.started = ticks_ms()
+        self.connects += 1
+        try:
+            self.wlan.connect(self.ssid, self.password)
+        except OSError as e:
+            log("wifi: connect failed:", e)
+
+    def up(self):
+        if self.wlan.isconnected():
+            return True
+        if ticks_diff(ticks_ms(), self.started) >= self.retry_ms:
+            try:
+                self.wlan.disconnect()
+            except OSError:
+                pass
+            self._connect()
+        return False
+
+    def status(self):
+        s = self.wlan.status()
+        n = self.network
+        names = {getattr(n, "STAT_IDLE", -100): "idle",
+                 getattr(n, "STAT_CONNECTING", -101): "connecting",
+                 getattr(n, "STAT_WRONG_PASSWORD", -102): "wrong password",
+                 getattr(n, "STAT_NO_AP_FOUND", -103): "no access point found",
+                 getattr(n, "STAT_GOT_IP", -104): "connected"}
+        return {"status": names.get(s, str(s)), "reconnects": self.connects - 1}
+
+
+class Clock:
+    """Wall time from NTP once the network is up, again every day (the RTC drifts)."""
+
+    def __init__(self, every_ms=86400000, retry_ms=60000):
+        self.every_ms = every_ms
+        self.retry_ms = retry_ms
+        self.due = ticks_ms()
+        self.synced = False
+
+    def service(self, network_up):
+        if not network_up or ticks_diff(ticks_ms(), self.due) < 0:
+            return
+        try:
+            import ntptime
+
+            ntptime.settime()
+            self.synced = True
+            self.due = ticks_add(ticks_ms(), self.every_ms)
+        except Exception:  # OSError (timeout), ImportError: try again later
+            self.due = ticks_add(ticks_ms(), self.retry_ms)
+
+
+def make_link(cfg, gateway_id):
+    m = cfg.mqtt
+    if not m.get("host"):
+        return _NoBroker()
+    from umqtt.simple import MQTTClient
+
+    prefix = m["prefix"] or "wmbus/" + gateway_id
+    return Link(MQTTClient, "wmbus-" + gateway_id, m["host"], m["port"], user=m.get("user"),
+                password=m.get("password"), tls=m.get("tls") or None,
+                will_topic=prefix + "/status")
+
+
+class _NoBroker:
+    """No broker configured: everything stays in the spool until one is."""
+
+    connected = False
+    counters = {}
+
+    def up(self):
+        return False
+
+    def service(self):
+        pass
+
+    def publish(self, topic, payload, retain=False, qos=1):
+        return False
+
+
+def _unique_id():
+    try:
+        import machine
+        import binascii
+
+        return binascii.hexlify(machine.unique_id()).decode()
+    except Exception:
+        return "host"
+
+
+def build(cfg, errors):
+    """The running gateway from a configuration that may have errors."""
+    if cfg.gateway_id is None:
+        cfg.gateway_id = "gw-" + _unique_id()
+        log("config: gateway_id missing, using", cfg.gateway_id)
+    if cfg.mqtt.get("prefix") is None:
+        cfg.mqtt["prefix"] = "wmbus/" + cfg.gateway_id
+    board_kind = getattr(board, "RADIO", None)
+    kind = cfg.radio.get("kind") or board_kind
+    if board_kind and kind != board_kind:
+        errors.append("radio.kind: this board has a %s, not a %s; using the %s"
+                      % (board_kind, kind, board_kind))
+        kind = board_kind
+    mode = _MODES.get(cfg.radio.get("mode") or "C1+T1", "T1+C1")
+    queue = FrameQueue(QUEUE_SLOTS)
+    radio = make_radio(kind, mode, queue)
+    if not radio.start():
+        log("radio:", getattr(radio, "error", "did not start"), "- retrying in the loop")
+    spool = Spool(SPOOL_DIR, SPOOL_BYTES)
+    link = make_link(cfg, cfg.gateway_id)
+    gw = Gateway(cfg, radio, spool, link, formats_path=FORMATS_PATH)
+    gw.config_errors = errors
+    return gw
+
+
+def main():
+    cfg, errors = load_config()
+    for e in errors:
+        log("config:", e)
+    for w in cfg.warnings:
+        log("config warning:", w)
+    if hasattr(board, "setup"):
+        board.setup(cfg)  # host: mount the flash image, point mqtt at the local broker
+    gw = build(cfg, errors)
+    wifi = None
+    if getattr(board, "NETWORK", True) and cfg.wifi.get("ssid"):
+        pw = cfg.wifi.get("password")
+        wifi = Wifi(cfg.wifi["ssid"], pw.value if pw is not None else None)
+        gw.extra_state = wifi.status
+    clock = Clock() if getattr(board, "NTP", True) else None
+    wdt = None
+    if WDT_MS:
+        import machine
+
+        wdt = machine.WDT(timeout=WDT_MS)
+    log("gateway %s: %d meters, radio %s, spool %d telegrams waiting" % (
+        cfg.gateway_id, len(cfg.meters), cfg.radio.get("kind"), gw.spool.depth()))
+    cfg._keys = {}  # the decoder holds the keys now; nothing else needs them
+    gc.collect()
+    run(gw, wifi, clock, wdt)
+
+
+def run(gw, wifi=None, clock=None, wdt=None, until=None):
+    """The main loop; `until` (a function) ends it, for tests and the host board."""
+    idle = 0
+    while until is None or not until():
+        net = wifi.up() if wifi is not None else True
+        if clock is not None:
+            clock.service(net)
+        busy = gw.step(net)
+        if wdt is not None:
+            wdt.feed()
+        if busy:
+            idle = 0
+        else:
+            # Nothing to do: a short sleep, never longer than the radio can wait
+            # (a UART module buffers; the CC1101 driver is woken by its GDO interrupt).
+            idle += 1
+            sleep_ms(1 if idle < 10 else getattr(board, "IDLE_SLEEP_MS", 5))
