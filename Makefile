@@ -91,3 +91,6 @@ run: venv
 
 clean:
 	rm -rf build $(VENV) .pytest_cache
+
+# Device targets: make mpy, deploy, flash, console, device-tools (issue 6).
+include mk/device.mk

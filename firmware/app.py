@@ -229,7 +229,18 @@ def main():
         cfg.gateway_id, len(cfg.meters), cfg.radio.get("kind"), gw.spool.depth()))
     cfg._keys = {}  # the decoder holds the keys now; nothing else needs them
     gc.collect()
-    run(gw, wifi, clock, wdt)
+    try:
+        run(gw, wifi, clock, wdt)
+    except KeyboardInterrupt:
+        # Ctrl-C from the REPL or mpremote (make deploy): the hardware watchdog cannot be
+        # stopped, only given a long timeout, or it resets the board in the middle of a copy.
+        if wdt is not None:
+            import machine
+
+            machine.WDT(timeout=86400000)
+        gw.flush()
+        print("gateway stopped (Ctrl-C); watchdog set to 24 h; machine.reset() to restart")
+        raise
 
 
 def run(gw, wifi=None, clock=None, wdt=None, until=None):
