@@ -13,7 +13,7 @@ MPY_ARCH ?= xtensawin
 
 SOURCES := $(shell find lib firmware -name '*.py' 2>/dev/null)
 
-.PHONY: host-mpy fuzz-quick all test test-cpython test-micropython mpy-check conformance bench fuzz run clean venv
+.PHONY: decode-samples host-mpy fuzz-quick all test test-cpython test-micropython mpy-check conformance bench fuzz run clean venv
 
 all: test
 
@@ -38,6 +38,8 @@ host-mpy: venv
 	  $(MPYCROSS) -o $(HOST_MPY)/$${f%.py}.mpy lib/$$f || exit 1; done
 	@mkdir -p $(HOST_MPY)/simradio && for f in tools/simradio/*.py; do \
 	  $(MPYCROSS) -o $(HOST_MPY)/simradio/$$(basename $${f%.py}).mpy $$f || exit 1; done
+	@mkdir -p $(HOST_MPY)/standins && for f in tools/standins/*.py; do \
+	  $(MPYCROSS) -o $(HOST_MPY)/standins/$$(basename $${f%.py}).mpy $$f || exit 1; done
 	@mkdir -p $(HOST_MPY)-tests && rm -f $(HOST_MPY)-tests/*.mpy && for f in host_tests/test_*.py; do \
 	  grep -q cpython-only $$f || $(MPYCROSS) -o $(HOST_MPY)-tests/$$(basename $${f%.py}).mpy $$f \
 	  || exit 1; done
@@ -86,7 +88,28 @@ fuzz: host-mpy
 	$(VPY) tools/fuzz.py $(FUZZ_N)
 	$(MPY) -X heapsize=$(FUZZ_HEAP) tools/fuzz.py --lib=$(HOST_MPY) 20000
 
-run: venv
+# umqtt.simple from PyPI for the unix port (frozen into the ESP32 firmware; micropython-esp32.md
+# §5): its sdist has no setup.py, so pip refuses it but leaves it unpacked in TMPDIR.
+UMQTT_VERSION := 1.3.4
+UMQTT_DIR := build/umqtt
+$(UMQTT_DIR)/umqtt/simple.py: $(VENV)/.stamp
+	@rm -rf build/tmp/umqtt && mkdir -p build/tmp/umqtt $(UMQTT_DIR)/umqtt
+	@TMPDIR=$(CURDIR)/build/tmp/umqtt $(VPY) -m pip download --quiet --no-clean --no-deps \
+	  --no-binary :all: -d build/tmp/umqtt/dl micropython-umqtt.simple==$(UMQTT_VERSION) \
+	  >/dev/null 2>&1 || true
+	@f=$$(find build/tmp/umqtt -path '*/umqtt/simple.py' | head -1); \
+	[ -n "$$f" ] || { echo "umqtt.simple $(UMQTT_VERSION) could not be fetched from PyPI"; exit 1; }; \
+	cp $$f $@ && rm -rf build/tmp/umqtt && echo "umqtt.simple $(UMQTT_VERSION) -> $@"
+
+# The gateway on the host board: simulated radio, LittleFS image in build/, a local broker.
+#   make run [RADIO=cc1101|im871a|amb8465] [CONFIG=path] [SCENARIO=path] [BROKER=host:port]
+RUN_HEAP ?= 256K
+run: host-mpy $(UMQTT_DIR)/umqtt/simple.py
+	RADIO=$(RADIO) CONFIG=$(CONFIG) SCENARIO=$(SCENARIO) BROKER=$(BROKER) \
+	  tools/run-host.sh $(MPY) $(RUN_HEAP) $(HOST_MPY) $(UMQTT_DIR)
+
+# The sample telegrams decoded by the CLI (what `make run` was before the gateway existed).
+decode-samples: venv
 	$(VPY) tools/wmbus.py decode --keys tools/samples/keys.txt -f tools/samples/telegrams.txt --readings
 
 clean:

@@ -200,6 +200,17 @@ def build(cfg, errors):
         log("radio:", getattr(radio, "error", "did not start"), "- retrying in the loop")
     spool = Spool(SPOOL_DIR, SPOOL_BYTES)
     link = make_link(cfg, cfg.gateway_id)
+    echo = getattr(board, "echo", None)  # the host board prints what is published
+    if echo is not None:
+        link_publish = link.publish
+
+        def publish_and_echo(topic, payload, retain=False, qos=1):
+            ok = link_publish(topic, payload, retain, qos)
+            if ok:
+                echo(topic, payload)
+            return ok
+
+        link.publish = publish_and_echo
     gw = Gateway(cfg, radio, spool, link, formats_path=FORMATS_PATH)
     gw.config_errors = errors
     return gw

@@ -91,7 +91,7 @@ class Gateway:
         self._flushed_ms = ticks_ms()
         self.ack_flush_ms = 10000
         self._partial = None  # (rid, reading published): a record half published
-        self._discovery = []  # (topic, payload) not yet published
+        self._discovery = []  # (meter id, field, is_text, meter) not yet announced
         self._state_due = ticks_ms()
         self._was_up = False
         self._formats_saved = None
@@ -114,7 +114,10 @@ class Gateway:
             if not self._was_up:
                 self._on_connect()
             if self._discovery:
-                topic, payload = self._discovery[-1]
+                meter_id, field, is_text, meter = self._discovery[-1]
+                m = self.meters.get(meter_id)
+                topic, payload = publish.discovery(self.topics, meter_id, m.name, field,
+                                                   is_text, meter, self.gateway_id)
                 if self.link.publish(topic, payload, True):
                     self._discovery.pop()
                 busy = True
@@ -188,8 +191,9 @@ class Gateway:
                 if not m.announced and self.cfg.publish["discovery"]:
                     m.announced = True
                     result["rssi_dbm"] = rssi
-                    self._discovery.extend(publish.discovery(
-                        self.topics, meter_id, m.name, result, self.gateway_id))
+                    meter = (result["manufacturer"], result.get("meter"), result["media"])
+                    for field, is_text in publish.discovery_fields(result):
+                        self._discovery.append((meter_id, field, is_text, meter))
             result = None
         rx_unix = self.now_unix()
         if not self.spool.append(frame, rx_unix, rssi, mode):

@@ -190,15 +190,18 @@ class Link:
         password = self.password
         if password is not None and type(password) is not str:
             password = password.value  # a config.Secret
+        if password is not None:
+            password = _b(password)
         if self.new_api:
-            c = self.client_cls(self.client_id, self.host, self.port, self.user, password,
-                                self.keepalive_s, ssl=wrapper)
+            c = self.client_cls(_b(self.client_id), self.host, self.port, _b(self.user),
+                                password, self.keepalive_s, ssl=wrapper)
         else:
             sys.modules["ussl"] = _UsslShim
-            c = self.client_cls(self.client_id, self.host, self.port, self.user, password,
-                                self.keepalive_s, ssl=True, ssl_params={"link": wrapper})
+            c = self.client_cls(_b(self.client_id), self.host, self.port, _b(self.user),
+                                password, self.keepalive_s, ssl=True,
+                                ssl_params={"link": wrapper})
         if self.will_topic:
-            c.set_last_will(self.will_topic, self.will_message, retain=True, qos=1)
+            c.set_last_will(_b(self.will_topic), _b(self.will_message), retain=True, qos=1)
         c.set_callback(self._on_message)
         self.client = c
         try:
@@ -252,6 +255,10 @@ class Link:
         dropped and a reconnect scheduled; the caller keeps the message and retries."""
         if not self.connected:
             return False
+        # umqtt counts len() of what it is given: characters for a str, so a payload with
+        # "m³" or a meter named "Küche" would be announced shorter than it is sent.
+        payload = _b(payload)
+        topic = _b(topic)
         try:
             self.client.publish(topic, payload, retain, qos)
             self.client.sock.flush()
@@ -314,6 +321,11 @@ class Link:
     def status(self):
         return {"connected": self.connected, "failures": self.failures,
                 "last_error": self.last_error, "counters": self.counters}
+
+
+def _b(s):
+    """UTF-8 bytes for umqtt, which measures what it sends with len()."""
+    return s.encode() if type(s) is str else s
 
 
 def _describe(e):

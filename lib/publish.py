@@ -141,35 +141,38 @@ def ha_sensor(field):
     return unit, device_class, state_class
 
 
-def discovery(topics, meter_id, name, result, gateway_id):
-    """[(topic, payload)] announcing every reading field of `result` to Home Assistant:
-    numbers with their unit and classes, text (status) as plain sensors."""
-    media = result.get("media") or ""
-    gas = "gas" in media
-    device = {"identifiers": ["wmbus_" + meter_id], "name": name,
-              "manufacturer": result.get("manufacturer"), "model": result.get("meter") or media,
-              "via_device": "wmbus_gateway_" + gateway_id}
+def discovery_fields(result):
+    """The fields of a decode result that become Home Assistant sensors: [(field, is_text)]."""
     out = []
-    state_topic = topics.reading(meter_id)
     for field in sorted(result):
         value = result[field]
         if field in _NOT_READINGS or type(value) is bool or value is None:
             continue
-        if type(value) not in (int, float, str):
-            continue
-        cfg = {"name": field, "unique_id": "wmbus_%s_%s" % (meter_id, field),
-               "object_id": "wmbus_%s_%s" % (meter_id, field), "state_topic": state_topic,
-               "value_template": "{{ value_json.%s }}" % field,
-               "availability_topic": topics.status, "device": device}
-        if type(value) is not str:
-            unit, device_class, state_class = ha_sensor(field)
-            if device_class == "water" and gas:
-                device_class = "gas"
-            if unit:
-                cfg["unit_of_measurement"] = unit
-            if device_class:
-                cfg["device_class"] = device_class
-            if state_class:
-                cfg["state_class"] = state_class
-        out.append((topics.discovery(meter_id, field), json.dumps(cfg)))
+        if type(value) in (int, float, str):
+            out.append((field, type(value) is str))
     return out
+
+
+def discovery(topics, meter_id, name, field, is_text, meter, gateway_id):
+    """(topic, payload) announcing one field to Home Assistant. `meter` is the decode
+    result's (manufacturer, meter, media): the device the sensor belongs to."""
+    manufacturer, model, media = meter
+    cfg = {"name": field, "unique_id": "wmbus_%s_%s" % (meter_id, field),
+           "object_id": "wmbus_%s_%s" % (meter_id, field),
+           "state_topic": topics.reading(meter_id),
+           "value_template": "{{ value_json.%s }}" % field,
+           "availability_topic": topics.status,
+           "device": {"identifiers": ["wmbus_" + meter_id], "name": name,
+                      "manufacturer": manufacturer, "model": model or media,
+                      "via_device": "wmbus_gateway_" + gateway_id}}
+    if not is_text:
+        unit, device_class, state_class = ha_sensor(field)
+        if device_class == "water" and media and "gas" in media:
+            device_class = "gas"
+        if unit:
+            cfg["unit_of_measurement"] = unit
+        if device_class:
+            cfg["device_class"] = device_class
+        if state_class:
+            cfg["state_class"] = state_class
+    return topics.discovery(meter_id, field), json.dumps(cfg)

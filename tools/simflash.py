@@ -24,6 +24,7 @@ class FileFlash:
                 for _ in range(blocks):
                     f.write(erased)
         self.f = open(path, "r+b")
+        self._erased = b"\xff" * BLOCK  # one buffer for every erase: erases are frequent
         self.erases = 0
         self.programmed = 0
 
@@ -46,7 +47,7 @@ class FileFlash:
             return BLOCK
         if op == 6:
             self.f.seek(arg * BLOCK)
-            self.f.write(b"\xff" * BLOCK)
+            self.f.write(self._erased)
             self.erases += 1
             return 0
         if op == 3:

@@ -7,8 +7,8 @@ OMNIPOWER do, radio.md §6.1) and the others T1. Blank lines and lines starting 
 skipped; a line that is not a telegram is an error naming the line.
 
     items = load("tools/samples/scenario.txt")           # [(delay_s, frame, mode, format)]
-    player = Player(items, start_us=0)
-    for tx in player.due(now_us): sim.receive(tx)        # Transmissions, in time order
+    sim.feed(Player(items, start_us=0))                  # Transmissions, in time order
+    sim.feed(Player(stream(open(path))))                 # the same, read as time goes on
 """
 
 from simradio.onair import Transmission
@@ -17,8 +17,14 @@ _KAM = b"\x2d\x2c"  # manufacturer KAM, little-endian in the DLL
 
 
 def parse(lines):
-    out = []
-    for n, line in enumerate(lines, 1):
+    return [item for item in stream(lines)]
+
+
+def stream(lines):
+    """The items of `lines` (any iterable of text lines: an open file reads as it goes)."""
+    n = 0
+    for line in lines:
+        n += 1
         line = line.strip()
         if not line or line.startswith("#"):
             continue
@@ -37,8 +43,7 @@ def parse(lines):
                 raise ValueError("scenario line %d: mode must be T1, C1A or C1B" % n)
         else:
             mode = "C1B" if frame[2:4] == _KAM else "T1"
-        out.append((delay, frame, mode[:2], mode[2:] or "A"))
-    return out
+        yield delay, frame, mode[:2], mode[2:] or "A"
 
 
 def load(path):
@@ -52,24 +57,20 @@ def rssi_for(frame):
 
 
 class Player:
-    def __init__(self, items, start_us=0, modes=("T1", "C1")):
-        self.items = items
-        self.i = 0
-        self.next_us = start_us + int(items[0][0] * 1000000) if items else None
-        self.modes = modes
+    """Items (a list, or stream() over an open file) as Transmissions: each starts its delay
+    after the one before started, and never before that one has ended."""
 
-    def done(self):
-        return self.i >= len(self.items)
+    def __init__(self, items, start_us=0):
+        self.items = iter(items)
+        self.t_us = start_us
+        self.last_end = start_us
+        self.sent = 0
 
-    def due(self, now_us):
-        """The transmissions starting by now_us, in order."""
-        out = []
-        while self.i < len(self.items) and self.next_us <= now_us:
-            _d, frame, mode, fmt = self.items[self.i]
-            out.append(Transmission(self.next_us, frame, mode, fmt, rssi_for(frame)))
-            self.i += 1
-            if self.i < len(self.items):
-                # The next one starts after this one has ended at the earliest.
-                gap = int(self.items[self.i][0] * 1000000)
-                self.next_us = max(self.next_us + gap, out[-1].end_us + 100)
-        return out
+    def __iter__(self):
+        for delay, frame, mode, fmt in self.items:
+            t = max(self.t_us + int(delay * 1000000), self.last_end + 100)
+            tx = Transmission(t, frame, mode, fmt, rssi_for(frame))
+            self.t_us = t
+            self.last_end = tx.end_us
+            self.sent += 1
+            yield tx

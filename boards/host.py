@@ -1,0 +1,110 @@
+"""The host board: this same firmware on the MicroPython unix port (`make run`).
+
+The radio is a simulator (tools/simradio) of the kind RADIO= (or config radio.kind) names,
+driven by the real driver from lib/radio and playing a scenario in real time; the flash is a
+LittleFS image file under build/ mounted at /flash; there is no WiFi, NTP or watchdog (the
+host's clock is right). The firmware cannot tell: it builds the radio through make_radio() and
+mounts nothing itself.
+
+Environment (set by `make run`): WMBUS_CONFIG, WMBUS_SCENARIO, WMBUS_RADIO, WMBUS_BROKER
+(host:port, overrides mqtt.host/port), WMBUS_FLASH (the image), WMBUS_QUIET (print less).
+"""
+
+import os
+import time
+
+NAME = "host (MicroPython unix port, simulated radio)"
+RADIO = None  # whichever the configuration or WMBUS_RADIO asks for
+NETWORK = False
+NTP = False
+WDT_MS = 0
+SAFE_MODE_PIN = None
+CONFIG = os.getenv("WMBUS_CONFIG") or "tools/samples/host-config.json"
+SCENARIO = os.getenv("WMBUS_SCENARIO") or "tools/samples/scenario.txt"
+FLASH_IMAGE = os.getenv("WMBUS_FLASH") or "build/host-flash.img"
+SPOOL_DIR = "/flash/spool"
+FORMATS_PATH = "/flash/formats.txt"
+SPOOL_BYTES = 1024 * 1024
+QUIET = bool(os.getenv("WMBUS_QUIET"))
+
+
+def setup(cfg):
+    import simflash
+
+    simflash.mount(FLASH_IMAGE, "/flash", blocks=384)  # 1.5 MiB: the spool and a margin
+    broker = os.getenv("WMBUS_BROKER")
+    if broker:
+        host, _, port = broker.rpartition(":")
+        cfg.mqtt["host"] = host or "127.0.0.1"
+        cfg.mqtt["port"] = int(port)
+
+
+class _RealTime:
+    """The driver, with the simulator's clock brought up to real time before each call: the
+    scenario plays in real time and a late poll() loses what the chip would lose."""
+
+    def __init__(self, driver, sim):
+        self.driver = driver
+        self.sim = sim
+        self.queue = driver.queue
+        self.t0 = time.ticks_us()
+
+    def _sync(self):
+        self.sim.advance_to(time.ticks_diff(time.ticks_us(), self.t0))
+
+    def start(self):
+        self._sync()
+        return self.driver.start()
+
+    def poll(self):
+        self._sync()
+        return self.driver.poll()
+
+    def __getattr__(self, name):  # info, error, counters
+        return getattr(self.driver, name)
+
+
+def make_radio(kind, mode, queue):
+    from simradio.scenario import Player, stream
+
+    kind = os.getenv("WMBUS_RADIO") or kind
+    try:
+        lines = open(SCENARIO)
+    except OSError:
+        raise SystemExit("host: scenario %s not found (SCENARIO=path)" % SCENARIO)
+    print("host: simulated %s radio playing %s" % (kind, SCENARIO))
+    if kind == "cc1101":
+        from simradio.cc1101 import SimCC1101
+        from radio.cc1101 import CC1101
+
+        sim = SimCC1101()
+        drv = CC1101(queue, spi=sim.spi, cs=sim.cs, gdo0=sim.gdo0, gdo2=sim.gdo2, mode=mode,
+                     ticks_ms=lambda: sim.clock_us // 1000, ticks_us=lambda: sim.clock_us)
+    else:
+        from simradio import modules
+        from radio import open_radio
+
+        sim = modules.simulator(kind)
+        drv = open_radio(kind, queue, uart=sim.uart, reset=sim.reset_pin, mode=mode,
+                         ticks_ms=sim.ticks_ms)
+    sim.feed(Player(stream(lines), start_us=200000))  # after the radio has started
+    return _RealTime(drv, sim)
+
+
+def echo(topic, payload):
+    """Print what was published: readings in one line each, state in short."""
+    import json
+
+    if "/meter/" in topic:
+        r = json.loads(payload)
+        fields = ["%s=%s" % (k, r[k]) for k in sorted(r)
+                  if k.startswith(("total_", "target_", "current_", "flow_", "status"))
+                  and r[k] not in (None, "")]
+        print("reading %s %s (%s, %s dBm): %s" % (r.get("id"), r.get("name"), r.get("meter"),
+                                                   r.get("rssi_dbm"), " ".join(fields)))
+    elif topic.endswith("/state") and not QUIET:
+        s = json.loads(payload)
+        print("state: heap free %s, spool depth %s, received %s, unknown meters %s, key "
+              "problems %s, mqtt %s" % (
+                  s["heap_free"], s["spool"]["depth"], s["counters"]["received"],
+                  sorted(s["unknown_meters"]), s["meters_key_problem"], s["mqtt"]))
