@@ -1,0 +1,614 @@
+"""TI CC1101 receiving wM-Bus T1 and C1 (frames A and B) at once on 868.95 MHz.
+
+Register set, variable-length strategy and errata: ../shared/docs/radio.md (Errata, §2, §3); the
+chip behaviour from the CC1101 data sheet SWRS061 and errata SWRZ020.
+
+How a frame is received (radio.md §2.4, strategy A with v5's re-arm order):
+1. Armed: infinite packet length (PKTCTRL0 0x02), RX. GDO2 (IOCFG2 0x06) rises on the 16-bit sync
+   word 0x543D, which both T1 (preamble tail + T sync) and C1 (first half of its 32-bit sync)
+   contain; without a GDO2 pin, RXBYTES > 0 tells the same.
+2. The first three bytes after sync give the mode and L: 54 CD / 54 3D + L is C1 frame A / B;
+   anything else is T1, whose first three chip bytes decode (3-of-6) to L and C.
+3. PKTLEN = every byte since sync (Errata 2: the 54 xx pair included, never 0), fixed length, so
+   the chip stops at the frame end; frames of 256 bytes or more stay in infinite mode with
+   PKTLEN = total mod 256 until fewer than 256 bytes remain (TI's "packet length > 255" method).
+4. The FIFO is drained in bursts of RXBYTES - 1 while bytes still arrive (SWRZ020: never empty
+   it mid-packet), RXBYTES read twice in one SPI transaction until both agree (the SPI read
+   synchronisation issue).
+5. Last byte read: RSSI and LQI are read, then the chip is re-armed (SIDLE, SFRX, SRX) before any
+   decoding, so the dead time between frames is the IDLE -> RX calibration (799 us).
+6. The CRCs of frame A or B are checked and removed, L is rewritten to count the bytes after it,
+   and the frame goes into the FrameQueue with its RSSI in dBm. A T1 frame first waits (one
+   slot) for its 3-of-6 decoding, done in 24-byte slices only while GDO2 shows no frame
+   arriving: on an ESP32 it costs about 0.1 ms per byte, more than a FIFO deadline allows. So a
+   T1 frame may be queued after a C1 frame that followed it; rx_ticks keeps the air order.
+
+Recovery: RXBYTES bit 7 or MARCSTATE RXFIFO_OVERFLOW -> SIDLE + SFRX (counters["overflow"]); no
+new byte for `stall_ms` while a frame is arriving (the 66/67-byte erratum, Errata 5) -> the same.
+Watchdog: no sync for `silence_ms`, or the chip in a MARCSTATE other than RX or calibrating ->
+full re-initialisation (counters["resets"]). Calibration: SCAL at start and every `recal_ms`
+while waiting (default), or MCSM0 FS_AUTOCAL on each IDLE -> RX (autocal=True, 724 us more dead
+time per frame).
+
+poll() never waits for the chip: it moves what is there and returns. Buffers are allocated once.
+"""
+
+from wmbus.compat import const, ticks_diff, ticks_ms as _compat_ticks_ms
+from wmbus.phy import decode_3of6, size_3of6, size_format_a
+from wmbus.crc import crc16
+from radio import MODE_T1, MODE_C1, FORMAT_A, FORMAT_B
+
+RSSI_OFFSET = const(74)  # dB at 868 MHz (SWRS061 §17.3 / DN505, radio.md §2.6)
+
+# Register set of radio.md §2.1 (TI SWRA234 T-mode values), written as one burst from 0x00.
+# PKTCTRL0 0x02 = infinite length (armed state), PKTLEN 0xFF until a frame's length is known.
+CONFIG = bytes((
+    0x06,  # 0x00 IOCFG2   GDO2: sync word .. end of packet / overflow
+    0x2E,  # 0x01 IOCFG1   hi-Z
+    0x00,  # 0x02 IOCFG0   GDO0: RX FIFO at or above the FIFOTHR threshold
+    0x07,  # 0x03 FIFOTHR  RX threshold 32 bytes
+    0x54,  # 0x04 SYNC1
+    0x3D,  # 0x05 SYNC0
+    0xFF,  # 0x06 PKTLEN
+    0x00,  # 0x07 PKTCTRL1 no address check, no appended status
+    0x02,  # 0x08 PKTCTRL0 infinite length, no hardware CRC, no whitening
+    0x00,  # 0x09 ADDR
+    0x00,  # 0x0A CHANNR
+    0x08,  # 0x0B FSCTRL1  IF 203 kHz
+    0x00,  # 0x0C FSCTRL0
+    0x21, 0x6B, 0xD0,  # 0x0D-0x0F FREQ 868.95 MHz
+    0x5C,  # 0x10 MDMCFG4  RX filter 325 kHz
+    0x04,  # 0x11 MDMCFG3  103 kBaud
+    0x06,  # 0x12 MDMCFG2  2-FSK, 16/16 sync bits + carrier sense
+    0x22,  # 0x13 MDMCFG1
+    0xF8,  # 0x14 MDMCFG0
+    0x44,  # 0x15 DEVIATN  38 kHz
+    0x07,  # 0x16 MCSM2
+    0x00,  # 0x17 MCSM1    after RX: IDLE
+    0x18,  # 0x18 MCSM0    FS_AUTOCAL on IDLE -> RX
+    0x2E,  # 0x19 FOCCFG
+    0xBF,  # 0x1A BSCFG
+    0x43, 0x09, 0xB5,  # 0x1B-0x1D AGCCTRL2/1/0
+    0x87, 0x6B, 0xFB,  # 0x1E-0x20 WOREVT1/0, WORCTRL
+    0xB6, 0x10,  # 0x21-0x22 FREND1/0
+    0xEA, 0x2A, 0x00, 0x1F,  # 0x23-0x26 FSCAL3..0
+    0x41, 0x00,  # 0x27-0x28 RCCTRL1/0
+    0x59, 0x7F, 0x3F,  # 0x29-0x2B FSTEST, PTEST, AGCTEST
+    0x81, 0x35, 0x09,  # 0x2C-0x2E TEST2/1/0
+))
+
+# Header bits and addresses (radio.md Errata 3).
+_READ = const(0x80)
+_BURST = const(0x40)
+_PKTLEN = const(0x06)
+_PKTCTRL0 = const(0x08)
+_MCSM0 = const(0x18)
+_SRES = const(0x30)
+_SCAL = const(0x33)
+_SRX = const(0x34)
+_SIDLE = const(0x36)
+_SFRX = const(0x3A)
+_SNOP = const(0x3D)
+_PARTNUM = const(0xF0)
+_VERSION = const(0xF1)
+_LQI = const(0xF3)
+_RSSI = const(0xF4)
+_MARCSTATE = const(0xF5)
+_RXBYTES = const(0xFB)
+_FIFO_BURST_READ = const(0xFF)
+_MARC_IDLE = const(0x01)
+_MARC_RX = const(0x0D)
+_MARC_OVERFLOW = const(0x11)
+
+_T_SYNC = const(0)
+_T_PROGRESS = const(1)
+_T_CHECK = const(2)
+_T_LAST_SYNC = const(3)
+_T_CAL = const(4)
+
+# Driver states.
+_OFF = const(0)
+_WAIT = const(1)  # armed, no sync seen
+_HEAD = const(2)  # sync seen, waiting for the first 3 bytes
+_BODY = const(3)  # length known, draining
+
+_RAW_MAX = const(440)  # T1 with L = 255: 290 bytes of frame A = 435 chip bytes (radio.md §3.4)
+
+
+def rssi_dbm(raw):
+    """RSSI register -> dBm: two's complement half-dB steps minus the offset. The half dB is
+    floored (an arithmetic shift, as C code on the register does); the simulator's rssi_raw()
+    rounds to the nearest half dB, so the two agree exactly on half-dB levels."""
+    s = raw - 256 if raw >= 128 else raw
+    return (s >> 1) - RSSI_OFFSET
+
+
+def _crc_ok(buf, start, end):
+    c = crc16(buf, start, end)
+    return buf[end] == c >> 8 and buf[end + 1] == c & 0xFF
+
+
+def strip_a(src, off, l_field, dst):
+    """Frame A at src[off:] (L first, CRCs after block 1 and each 16 bytes) into dst without
+    CRCs. Returns the length (L + 1) or -1 on a CRC error."""
+    n = l_field + 1
+    mv = memoryview(src)
+    if not _crc_ok(src, off, off + 10):
+        return -1
+    dst[0:10] = mv[off:off + 10]
+    i = off + 12
+    o = 10
+    while o < n:
+        k = n - o
+        if k > 16:
+            k = 16
+        if not _crc_ok(src, i, i + k):
+            return -1
+        dst[o:o + k] = mv[i:i + k]
+        o += k
+        i += k + 2
+    return n
+
+
+def strip_b(src, off, l_field, dst):
+    """Frame B at src[off:] (L counts its CRCs: one at the end of block 2, one after block 3
+    when L > 127) into dst without CRCs, L rewritten. Returns the length or -1."""
+    n = l_field + 1
+    mv = memoryview(src)
+    if n <= 128:
+        if not _crc_ok(src, off, off + n - 2):
+            return -1
+        m = n - 2
+        dst[0:m] = mv[off:off + m]
+    else:
+        if not _crc_ok(src, off, off + 126) or not _crc_ok(src, off + 128, off + n - 2):
+            return -1
+        dst[0:126] = mv[off:off + 126]
+        m = 126 + n - 130
+        dst[126:m] = mv[off + 128:off + n - 2]
+    dst[0] = m - 1
+    return m
+
+
+class CC1101:
+    def __init__(self, queue, spi=None, cs=None, gdo0=None, gdo2=None, mode="T1+C1",
+                 ticks_ms=None, ticks_us=None, silence_ms=600000, recal_ms=300000,
+                 stall_ms=20, check_ms=50, autocal=False):
+        if mode not in ("T1+C1", "C1+T1", "T1", "C1"):
+            raise ValueError("cc1101: mode %r (one register set receives T1 and C1)" % (mode,))
+        self.queue = queue
+        self.counters = queue.counters
+        for name in ("syncs", "stalls", "garbage"):
+            if name not in self.counters:
+                self.counters[name] = 0
+        self._spi = spi
+        self._cs = cs
+        self._gdo0 = gdo0
+        self._gdo2 = gdo2
+        self._ms = ticks_ms or _compat_ticks_ms  # ticks_us is accepted; ms resolution suffices
+        self.silence_ms = silence_ms  # watchdog: no sync for this long -> re-initialise
+        self.recal_ms = recal_ms
+        self.stall_ms = stall_ms  # no new byte for this long mid-frame -> flush (Errata 5)
+        self.check_ms = check_ms  # MARCSTATE check interval while waiting
+        # autocal=True keeps MCSM0 0x18 of radio.md §2.1: a calibration on every IDLE -> RX,
+        # 799 us during which the next frame's sync is missed. The default writes MCSM0 0x08
+        # after the table: IDLE -> RX in 75 us, and SCAL every recal_ms instead (SWRS061 Table
+        # 34 timings). Measured: at 31 telegrams/s this halves the frames lost to re-arming.
+        self.autocal = autocal
+        self.error = None
+        self.info = {"radio": "cc1101", "partnum": None, "version": None, "mode": "T1+C1"}
+        self.lqi = None
+        self.rssi = None
+        self._raw = bytearray(_RAW_MAX)
+        self._dec = bytearray(292)  # frame A of the T1 frame being decoded
+        # A T1 frame waits here for its 3-of-6 decoding, done in slices while the chip is idle:
+        # [chips, L, RSSI dBm, sync ticks, bytes decoded so far]; the chip buffer is swapped
+        # with _raw, not copied
+        self._slot = [bytearray(_RAW_MAX), 0, 0, 0, 0]
+        self._pend = False
+        self._frame = bytearray(256)
+        self._o1 = bytearray(1)
+        self._i1 = bytearray(1)
+        self._o2 = bytearray(2)
+        self._i2 = bytearray(2)
+        self._o4 = bytearray((_RXBYTES, 0, _RXBYTES, 0))
+        self._i4 = bytearray(4)
+        self._state = _OFF
+        self._busy = 0  # 1: inside poll(); 2: and an IRQ asked for another pass
+        self._got = 0
+        self._total = 0
+        self._mode = 0
+        self._fmt = 0
+        self._l = 0
+        self._switch_at = -1  # bytes since sync after which fixed length may be set
+        self._check_at = 0  # bytes after which block 1 of frame A is checked
+        # ticks_ms of: this frame's sync, the last new byte, the last check, the last sync, the
+        # last calibration
+        self._t = [0, 0, 0, 0, 0]
+
+    # -- SPI primitives (radio.md Errata 3) -----------------------------------------------------
+
+    def _strobe(self, cmd):
+        o = self._o1
+        o[0] = cmd
+        self._cs(0)
+        self._spi.write_readinto(o, self._i1)
+        self._cs(1)
+        return self._i1[0]
+
+    def _status(self, addr):
+        """A status register: header with read and burst bits (0xF0..0xFD)."""
+        o = self._o2
+        o[0] = addr
+        o[1] = 0
+        self._cs(0)
+        self._spi.write_readinto(o, self._i2)
+        self._cs(1)
+        return self._i2[1]
+
+    def _write(self, addr, value):
+        o = self._o2
+        o[0] = addr
+        o[1] = value
+        self._cs(0)
+        self._spi.write(o)
+        self._cs(1)
+
+    def _rxbytes(self):
+        """RXBYTES (bit 7 overflow, bits 6..0 count), read twice back to back in one
+        transaction until both reads agree (SWRS061 §10.3 SPI read synchronisation)."""
+        o = self._o4
+        i = self._i4
+        for _ in range(4):
+            self._cs(0)
+            self._spi.write_readinto(o, i)
+            self._cs(1)
+            if i[1] == i[3]:
+                break
+        return i[3]
+
+    def _read_fifo(self, off, n):
+        o = self._o1
+        o[0] = _FIFO_BURST_READ
+        self._cs(0)
+        self._spi.write_readinto(o, self._i1)
+        self._spi.readinto(memoryview(self._raw)[off:off + n], 0)
+        self._cs(1)
+
+    def _wait_marc(self, want, limit_ms):
+        t0 = self._ms()
+        while True:
+            m = self._status(_MARCSTATE) & 0x1F
+            if m == want:
+                return True
+            if ticks_diff(self._ms(), t0) > limit_ms:
+                return False
+
+    # -- set-up ---------------------------------------------------------------------------------
+
+    def start(self):
+        """Reset, identify, configure, calibrate and enter RX. False (and self.error) when no
+        CC1101 answers."""
+        self._state = _OFF
+        self._cs(1)
+        self._strobe(_SRES)
+        t0 = self._ms()
+        while self._strobe(_SNOP) & 0x80:  # CHIP_RDYn: the crystal is not running yet
+            if ticks_diff(self._ms(), t0) > 10:
+                break
+        part = self._status(_PARTNUM)
+        ver = self._status(_VERSION)
+        self.info["partnum"] = part
+        self.info["version"] = ver
+        # PARTNUM is 0x00 on every CC1101; VERSION 0x14 usually, 0x04 on some lots (radio.md
+        # Errata 8). A bus without a chip reads 0x00 or 0xFF throughout.
+        if part != 0x00 or ver in (0x00, 0xFF):
+            self.error = ("cc1101: no chip answers on SPI (PARTNUM 0x%02x, VERSION 0x%02x): "
+                          "check wiring, CS pin and 3.3 V supply" % (part, ver))
+            return False
+        o = bytearray(1 + len(CONFIG))
+        o[0] = _BURST  # burst write from 0x00
+        o[1:] = CONFIG
+        self._cs(0)
+        self._spi.write(o)
+        self._cs(1)
+        back = bytearray(1 + len(CONFIG))
+        o[0] = _READ | _BURST
+        self._cs(0)
+        self._spi.write_readinto(o, back)
+        self._cs(1)
+        if back[1:] != CONFIG:
+            self.error = "cc1101: registers read back differ from those written (SPI fault?)"
+            return False
+        if not self.autocal:
+            self._write(_MCSM0, 0x08)
+        self._strobe(_SIDLE)
+        self._strobe(_SCAL)
+        if not self._wait_marc(_MARC_IDLE, 5):
+            self.error = "cc1101: calibration did not finish"
+            return False
+        self.error = None
+        now = self._ms()
+        self._t[_T_LAST_SYNC] = now
+        self._t[_T_CAL] = now
+        self._arm()
+        return True
+
+    def _arm(self):
+        """SIDLE, SFRX, infinite length, SRX: ready for the next sync word."""
+        self._strobe(_SIDLE)
+        self._strobe(_SFRX)
+        self._write(_PKTCTRL0, 0x02)
+        self._strobe(_SRX)
+        self._state = _WAIT
+        self._t[_T_CHECK] = self._ms()
+
+    def _reinit(self):
+        self.counters["resets"] += 1
+        if not self.start():
+            self._state = _OFF
+
+    # -- reception ------------------------------------------------------------------------------
+
+    @property
+    def receiving(self):
+        """True while a frame is arriving (or its 3-of-6 decoding waits): the firmware keeps
+        flash writes and network I/O for when this is False."""
+        if self._state == _HEAD or self._state == _BODY or self._pend:
+            return True
+        return self._gdo2 is not None and self._gdo2.value() == 1
+
+    def on_gdo(self, pin=None):
+        """Pin IRQ handler (soft IRQ on the ESP32): no edge counting, it only polls, and if the
+        interrupted code is inside poll() it leaves a flag that poll() acts on."""
+        if self._busy:
+            self._busy = 2
+            return
+        self.poll()
+
+    def poll(self):
+        """Service the chip without waiting. Returns the number of frames queued."""
+        if self._busy:
+            self._busy = 2
+            return 0
+        n = 0
+        try:
+            for _ in range(32):
+                self._busy = 1
+                n += self._service()
+                if self._busy == 2:
+                    continue  # an IRQ came in meanwhile: serve the chip again
+                if self._pend and self._state == _WAIT and self._idle():
+                    n += self._decode_slice()  # one slice, then look at the chip again
+                    continue
+                break
+        finally:
+            self._busy = 0
+        return n
+
+    def _service(self):
+        st = self._state
+        if st == _OFF:
+            return 0
+        now = self._ms()
+        if st == _WAIT:
+            g2 = self._gdo2
+            if g2 is not None and not g2.value():
+                g0 = self._gdo0
+                # GDO0 (FIFO threshold) high without a sync: a frame overflowed unseen
+                if (g0 is None or not g0.value()) and ticks_diff(now, self._t[_T_CHECK]) < self.check_ms:
+                    return 0
+                return self._housekeeping(now)
+            if g2 is None:
+                nb = self._rxbytes()
+                if nb & 0x80:
+                    return self._overflow()
+                if nb == 0:
+                    if ticks_diff(now, self._t[_T_CHECK]) >= self.check_ms:
+                        return self._housekeeping(now)
+                    return 0
+            self.counters["syncs"] += 1
+            self._state = st = _HEAD
+            self._t[_T_SYNC] = now
+            self._t[_T_LAST_SYNC] = now
+            self._t[_T_PROGRESS] = now
+        if st == _HEAD:
+            nb = self._rxbytes()
+            if nb & 0x80:
+                return self._overflow()
+            if nb < 4:  # three bytes, and one left in the FIFO (SWRZ020)
+                return self._stall_check(now)
+            self._read_fifo(0, 3)
+            if not self._header():
+                self._arm()
+                return 0
+            self._got = 3
+            self._t[_T_PROGRESS] = now
+            self._state = st = _BODY
+        # _BODY: drain what is there
+        for _ in range(4):
+            nb = self._rxbytes()
+            if nb & 0x80:
+                return self._overflow()
+            rem = self._total - self._got
+            if nb >= rem:
+                self._read_fifo(self._got, rem)
+                self._got = self._total
+                return self._finish()
+            if nb < 2:
+                return self._stall_check(now)
+            self._read_fifo(self._got, nb - 1)
+            self._got += nb - 1
+            self._t[_T_PROGRESS] = now
+            if self._check_at and self._got >= self._check_at and not self._block1_ok():
+                # the header block is corrupt (a collision, noise): L cannot be trusted, so
+                # stop now rather than receive up to 440 bytes of nothing
+                self.counters["crc"] += 1
+                self._arm()
+                return 0
+            if self._switch_at >= 0 and self._got + 1 > self._switch_at:
+                # fewer than 256 bytes to come: fixed length ends the packet at the frame end
+                self._write(_PKTCTRL0, 0x00)
+                self._switch_at = -1
+        return 0
+
+    def _header(self):
+        """Mode, format and total byte count from the first three bytes; programs PKTLEN."""
+        r = self._raw
+        c = self.counters
+        if r[0] == 0x54:  # C mode: the second half of the 32-bit sync (radio.md §3.2)
+            l_field = r[2]
+            self._mode = MODE_C1
+            if r[1] == 0xCD:
+                if l_field < 9:
+                    c["garbage"] += 1
+                    return False
+                self._fmt = FORMAT_A
+                total = 2 + size_format_a(l_field)
+            elif r[1] == 0x3D:
+                if l_field < 12 or l_field == 128:  # no room for a CRC / no block 3
+                    c["garbage"] += 1
+                    return False
+                self._fmt = FORMAT_B
+                total = 2 + l_field + 1
+            else:
+                c["garbage"] += 1
+                return False
+        else:
+            if decode_3of6(r, 2, self._frame) is None:
+                c["crc"] += 1  # bad 3-of-6 coding in the first chips
+                return False
+            l_field = self._frame[0]
+            if l_field < 9:
+                c["garbage"] += 1
+                return False
+            self._mode = MODE_T1
+            self._fmt = FORMAT_A
+            total = size_3of6(size_format_a(l_field))
+        self._l = l_field
+        # Frame A's block 1 (L, C, M, A + CRC) is checked as soon as it is in (T1: 18 chips)
+        self._check_at = 0 if self._fmt == FORMAT_B else 14 if self._mode == MODE_C1 else 18
+        o = self._i4  # free until the next RXBYTES read
+        o[0] = _BURST | _PKTLEN  # PKTLEN, PKTCTRL1, PKTCTRL0 in one burst
+        o[2] = 0x00
+        if total < 256:
+            self._switch_at = -1
+            o[1] = total
+            o[3] = 0x00  # fixed length
+        else:
+            if total & 0xFF == 0:  # PKTLEN 0 is not allowed (Errata 2): take one byte more
+                total += 1
+            self._switch_at = total - 255
+            o[1] = total & 0xFF
+            o[3] = 0x02  # infinite until fewer than 256 bytes remain
+        self._total = total
+        self._cs(0)
+        self._spi.write(o)
+        self._cs(1)
+        return True
+
+    def _block1_ok(self):
+        self._check_at = 0
+        if self._mode == MODE_C1:
+            return _crc_ok(self._raw, 2, 12)
+        if decode_3of6(self._raw, 12, self._frame) is None:
+            return False
+        return _crc_ok(self._frame, 0, 10)
+
+    def _finish(self):
+        raw = self._status(_RSSI)  # frozen at sync until the next RX entry (DN505)
+        lqi = self._status(_LQI) & 0x7F  # bit 7 is CRC_OK (hardware CRC off: reads 1)
+        self._arm()
+        self.rssi = rssi_dbm(raw)
+        self.lqi = lqi
+        if self._mode == MODE_T1:
+            # 3-of-6 decoding costs ~0.1 ms per byte on an ESP32: it waits until the chip is
+            # idle (_decode_slice), so that the next frame's FIFO is served in time
+            q = 0
+            while self._pend:  # the previous T1 frame still waits: finish it now
+                q += self._decode_slice()
+            slot = self._slot
+            slot[0], self._raw = self._raw, slot[0]
+            slot[1] = self._l
+            slot[2] = self.rssi
+            slot[3] = self._t[_T_SYNC]
+            slot[4] = 0
+            self._pend = True
+            return q
+        if self._fmt == FORMAT_A:
+            n = strip_a(self._raw, 2, self._l, self._frame)
+        else:
+            n = strip_b(self._raw, 2, self._l, self._frame)
+        if n < 0:
+            self.counters["crc"] += 1
+            return 0
+        return 1 if self.queue.put(memoryview(self._frame), n, self._mode, self._fmt, self.rssi,
+                                   self._t[_T_SYNC]) else 0
+
+    def _idle(self):
+        """No frame arriving: GDO2 low (or, without the pin, an empty RX FIFO)."""
+        if self._gdo2 is not None:
+            return not self._gdo2.value()
+        return self._rxbytes() == 0
+
+    def _decode_slice(self):
+        """Decode the next 24 bytes of the oldest waiting T1 frame (about 3 ms of Python on an
+        ESP32); when it is complete, check and strip its CRCs and queue it."""
+        slot = self._slot
+        l_field = slot[1]
+        na = size_format_a(l_field)
+        done = slot[4]
+        n = na - done
+        if n > 24:
+            n = 24
+        if decode_3of6(memoryview(slot[0])[done * 3 // 2:], n,
+                       memoryview(self._dec)[done:]) is None:
+            self.counters["crc"] += 1
+            self._pend = False
+            return 0
+        slot[4] = done + n
+        if done + n < na:
+            return 0
+        self._pend = False
+        m = strip_a(self._dec, 0, l_field, self._frame)
+        if m < 0:
+            self.counters["crc"] += 1
+            return 0
+        return 1 if self.queue.put(memoryview(self._frame), m, MODE_T1, FORMAT_A, slot[2],
+                                   slot[3]) else 0
+
+    def _overflow(self):
+        self.counters["overflow"] += 1
+        self._arm()
+        return 0
+
+    def _stall_check(self, now):
+        if ticks_diff(now, self._t[_T_PROGRESS]) > self.stall_ms:
+            # no byte for stall_ms although the frame is not complete: the chip hangs in RX
+            # (66/67-byte erratum) or the frame was cut; only SIDLE + SFRX recovers
+            self.counters["stalls"] += 1
+            self.counters["overflow"] += 1
+            self._arm()
+        return 0
+
+    def _housekeeping(self, now):
+        """While waiting for a sync: overflow, odd MARCSTATE, silence and recalibration."""
+        self._t[_T_CHECK] = now
+        m = self._status(_MARCSTATE) & 0x1F
+        if m == _MARC_OVERFLOW:
+            return self._overflow()
+        if m != _MARC_RX and not (0x03 <= m <= 0x0C):  # 0x03-0x0C: calibrating, settling
+            self._reinit()
+            return 0
+        if self.silence_ms and ticks_diff(now, self._t[_T_LAST_SYNC]) > self.silence_ms:
+            self._reinit()
+            self._t[_T_LAST_SYNC] = now
+            return 0
+        if self.recal_ms and ticks_diff(now, self._t[_T_CAL]) > self.recal_ms:
+            self._t[_T_CAL] = now
+            if not self.autocal:
+                self._strobe(_SIDLE)
+                self._strobe(_SCAL)
+                self._wait_marc(_MARC_IDLE, 2)
+            self._arm()  # with FS_AUTOCAL, IDLE -> RX calibrates
+        return 0
