@@ -12,6 +12,9 @@ MP_HEAP ?= 128K
 MPY_ARCH ?= xtensawin
 
 SOURCES := $(shell find lib firmware -name '*.py' 2>/dev/null)
+# umqtt.simple for the unix port (the ESP32 firmware freezes its own copy).
+UMQTT_VERSION := 1.3.4
+UMQTT_DIR := build/umqtt
 
 .PHONY: decode-samples host-mpy fuzz-quick all test test-cpython test-micropython mpy-check conformance bench fuzz run clean venv
 
@@ -26,7 +29,9 @@ $(VENV)/.stamp: requirements-host.txt
 
 test: venv test-cpython test-micropython fuzz-quick mpy-check conformance
 
-test-cpython: venv
+# The integration tests (host_tests/test_integration.py) run the firmware from build/host-mpy
+# with umqtt against mosquitto.
+test-cpython: venv host-mpy $(UMQTT_DIR)/umqtt/simple.py
 	$(VPY) -m pytest -q host_tests
 
 # lib/ compiled to .mpy bytecode, loaded by the unix port as the device loads it.
@@ -90,8 +95,6 @@ fuzz: host-mpy
 
 # umqtt.simple from PyPI for the unix port (frozen into the ESP32 firmware; micropython-esp32.md
 # §5): its sdist has no setup.py, so pip refuses it but leaves it unpacked in TMPDIR.
-UMQTT_VERSION := 1.3.4
-UMQTT_DIR := build/umqtt
 $(UMQTT_DIR)/umqtt/simple.py: $(VENV)/.stamp
 	@rm -rf build/tmp/umqtt && mkdir -p build/tmp/umqtt $(UMQTT_DIR)/umqtt
 	@TMPDIR=$(CURDIR)/build/tmp/umqtt $(VPY) -m pip download --quiet --no-clean --no-deps \

@@ -26,6 +26,7 @@ SPOOL_DIR = "/flash/spool"
 FORMATS_PATH = "/flash/formats.txt"
 SPOOL_BYTES = 1024 * 1024
 QUIET = bool(os.getenv("WMBUS_QUIET"))
+STATE_MS = int(os.getenv("WMBUS_STATE_MS") or 60000)
 
 
 def setup(cfg):
@@ -39,18 +40,45 @@ def setup(cfg):
         cfg.mqtt["port"] = int(port)
 
 
+UART_RXBUF = 8192  # as the UART boards configure it: a network stall of ~1 s fits
+
+
 class _RealTime:
     """The driver, with the simulator's clock brought up to real time before each call: the
-    scenario plays in real time and a late poll() loses what the chip would lose."""
+    scenario plays in real time, and a poll() that comes late loses what the chip would lose.
+    The UART simulators take their air as a list: it is handed over 100 ms ahead."""
 
-    def __init__(self, driver, sim):
+    def __init__(self, driver, sim, air, clock=None):
         self.driver = driver
         self.sim = sim
         self.queue = driver.queue
+        self.clock = clock  # the UART simulators' Clock; the CC1101 simulator keeps its own
+        self.air = air  # Transmissions still to hand to a UART simulator, or None
+        self._next = None
         self.t0 = time.ticks_us()
 
     def _sync(self):
-        self.sim.advance_to(time.ticks_diff(time.ticks_us(), self.t0))
+        now = time.ticks_diff(time.ticks_us(), self.t0)
+        if self.clock is None:
+            if now > self.sim.clock_us:
+                self.sim.advance_to(now)
+            return
+        if self.air is not None:
+            batch = []
+            while True:
+                if self._next is None:
+                    self._next = next(self.air, None)
+                    if self._next is None:
+                        self.air = None
+                        break
+                if self._next.start_us > now + 100000:
+                    break
+                batch.append(self._next)
+                self._next = None
+            if batch:
+                self.sim.feed(batch)
+        if now > self.clock.us:
+            self.clock.us = now
 
     def start(self):
         self._sync()
@@ -60,8 +88,15 @@ class _RealTime:
         self._sync()
         return self.driver.poll()
 
+    @property
+    def receiving(self):
+        return getattr(self.driver, "receiving", False)
+
     def __getattr__(self, name):  # info, error, counters
         return getattr(self.driver, name)
+
+
+_SIMS = {"im871a": "SimIM871A", "amb8465": "SimAMB8465", "rc1180": "SimRC1180"}
 
 
 def make_radio(kind, mode, queue):
@@ -73,6 +108,7 @@ def make_radio(kind, mode, queue):
     except OSError:
         raise SystemExit("host: scenario %s not found (SCENARIO=path)" % SCENARIO)
     print("host: simulated %s radio playing %s" % (kind, SCENARIO))
+    air = iter(Player(stream(lines), start_us=200000))  # after the radio has started
     if kind == "cc1101":
         from simradio.cc1101 import SimCC1101
         from radio.cc1101 import CC1101
@@ -80,15 +116,23 @@ def make_radio(kind, mode, queue):
         sim = SimCC1101()
         drv = CC1101(queue, spi=sim.spi, cs=sim.cs, gdo0=sim.gdo0, gdo2=sim.gdo2, mode=mode,
                      ticks_ms=lambda: sim.clock_us // 1000, ticks_us=lambda: sim.clock_us)
-    else:
-        from simradio import modules
-        from radio import open_radio
+        sim.feed(air)
+        import app
 
-        sim = modules.simulator(kind)
-        drv = open_radio(kind, queue, uart=sim.uart, reset=sim.reset_pin, mode=mode,
-                         ticks_ms=sim.ticks_ms)
-    sim.feed(Player(stream(lines), start_us=200000))  # after the radio has started
-    return _RealTime(drv, sim)
+        app.irq_driven(drv, sim.gdo0, sim.gdo2, sim.gdo0.IRQ_RISING, sim.gdo0.IRQ_FALLING)
+        return _RealTime(drv, sim, None)
+    if kind not in _SIMS:
+        raise SystemExit("host: no simulator for radio %r (RADIO=cc1101|im871a|amb8465|rc1180)"
+                         % kind)
+    from simradio import modules
+    from radio import open_radio
+
+    clock = modules.Clock()
+    extra = {"firmware": "MBUS3"} if kind == "rc1180" else {}  # C1 needs the MBUS3 firmware
+    sim = getattr(modules, _SIMS[kind])(clock, rxbuf=UART_RXBUF, **extra)
+    drv = open_radio(kind, queue, uart=sim, reset=sim.reset, mode=mode,
+                     ticks_ms=clock.ticks_ms, sleep_ms=clock.sleep_ms, rxbuf=UART_RXBUF)
+    return _RealTime(drv, sim, air, clock)
 
 
 def echo(topic, payload):

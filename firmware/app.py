@@ -29,7 +29,8 @@ SPOOL_DIR = getattr(board, "SPOOL_DIR", "/spool")
 SPOOL_BYTES = getattr(board, "SPOOL_BYTES", 1024 * 1024)
 FORMATS_PATH = getattr(board, "FORMATS_PATH", "/formats.txt")
 WDT_MS = getattr(board, "WDT_MS", 120000)
-QUEUE_SLOTS = getattr(board, "QUEUE_SLOTS", 16)
+QUEUE_SLOTS = getattr(board, "QUEUE_SLOTS", 64)  # frames; 4 KB of ring
+STATE_MS = getattr(board, "STATE_MS", 60000)
 # Driver names for the configured link modes.
 _MODES = {"T1": "T1", "C1": "C1", "C1+T1": "T1+C1"}
 
@@ -49,6 +50,17 @@ def load_config(path=CONFIG_PATH):
     return config_mod.load(text)
 
 
+def irq_driven(drv, gdo0, gdo2, rising, falling):
+    """The CC1101's FIFO deadline (2.4 ms after its threshold) is shorter than a flash write or
+    an MQTT round trip: its GDO lines call the driver from (soft) interrupts, which the ESP32
+    runs between bytecodes and while the main loop waits on a socket. GDO0 rises at the FIFO
+    threshold, GDO2 at sync and falls at the frame end (README, "Real-time budget")."""
+    if gdo0 is not None:
+        gdo0.irq(handler=drv.on_gdo, trigger=rising)
+    if gdo2 is not None:
+        gdo2.irq(handler=drv.on_gdo, trigger=rising | falling)
+
+
 def make_radio(kind, mode, queue):
     """The radio driver for the board's wiring."""
     if hasattr(board, "make_radio"):  # the host board: simulators
@@ -63,13 +75,18 @@ def make_radio(kind, mode, queue):
         cs = Pin(board.CS, Pin.OUT, value=1)
         gdo0 = Pin(board.GDO0, Pin.IN) if getattr(board, "GDO0", None) is not None else None
         gdo2 = Pin(board.GDO2, Pin.IN) if getattr(board, "GDO2", None) is not None else None
-        return open_radio(kind, queue, spi=spi, cs=cs, gdo0=gdo0, gdo2=gdo2, mode=mode)
+        drv = open_radio(kind, queue, spi=spi, cs=cs, gdo0=gdo0, gdo2=gdo2, mode=mode)
+        irq_driven(drv, gdo0, gdo2, Pin.IRQ_RISING, Pin.IRQ_FALLING)
+        return drv
     u = board.UART
+    # The UART driver's buffer lives in the IDF heap, not the Python heap: 8 KB hold about
+    # 1.5 s of telegrams at 57600 baud, longer than a flash write or a broker round trip.
+    rxbuf = u.get("rxbuf", 8192)
     uart = machine.UART(u["id"], baudrate=u.get("baudrate", 57600), tx=u["tx"], rx=u["rx"],
-                        rxbuf=u.get("rxbuf", 2048))
+                        rxbuf=rxbuf)
     reset = getattr(board, "RESET", None)
     reset = Pin(reset, Pin.OUT, value=1) if reset is not None else None
-    return open_radio(kind, queue, uart=uart, reset=reset, mode=mode)
+    return open_radio(kind, queue, uart=uart, reset=reset, mode=mode, rxbuf=rxbuf)
 
 
 class Wifi:
@@ -211,7 +228,7 @@ def build(cfg, errors):
             return ok
 
         link.publish = publish_and_echo
-    gw = Gateway(cfg, radio, spool, link, formats_path=FORMATS_PATH)
+    gw = Gateway(cfg, radio, spool, link, formats_path=FORMATS_PATH, state_ms=STATE_MS)
     gw.config_errors = errors
     return gw
 
@@ -257,11 +274,17 @@ def main():
 def run(gw, wifi=None, clock=None, wdt=None, until=None):
     """The main loop; `until` (a function) ends it, for tests and the host board."""
     idle = 0
+    mqtt_error = None
     while until is None or not until():
         net = wifi.up() if wifi is not None else True
         if clock is not None:
             clock.service(net)
         busy = gw.step(net)
+        link = gw.link
+        now_error = (link.connected, getattr(link, "last_error", None))
+        if now_error != mqtt_error:  # say what changed: connected, or why not
+            mqtt_error = now_error
+            log("mqtt:", "connected" if link.connected else now_error[1] or "not connected")
         if wdt is not None:
             wdt.feed()
         if busy:

@@ -27,6 +27,7 @@ What reaches the spool (radio.md §6.3: 500 meters send 5 MB an hour; flash must
   manufacturer, device type and RSSI, and stored only when publish.raw_unknown is set.
 """
 
+import gc
 import json
 
 import publish
@@ -34,10 +35,9 @@ from wmbus import Decoder
 from wmbus.compat import mem_free, ticks_ms, ticks_add, ticks_diff
 from wmbus.dll import identity
 
-# Fields that change with every telegram without the reading changing.
-_VOLATILE = ("access_number", "tpl_status", "c_field", "records")
 MAX_UNKNOWN = 32  # unknown meters listed in state (the strongest kept)
 MAX_REPEATS = 64  # recent telegram fingerprints remembered for the repeat window
+MAX_KEPT = 4  # decode results kept from receipt to publishing
 METERS_PER_STATE = 32  # meters per state/meters/<n> message
 _MODES = ("T1", "C1", "S1")  # radio.MODE_* -> name
 
@@ -80,6 +80,8 @@ class Gateway:
         self.meters = {}
         for meter_id, name in cfg.meters.items():
             self.meters[meter_id] = _Meter(name)
+        self._ids = sorted(self.meters)  # the order of the per-meter state chunks
+        self._chunks = []  # state chunks still to publish
         self.unknown = {}  # id -> [manufacturer, device type, rssi, telegrams]
         self.errors = {}  # decode_error code -> count
         self.counters = {"received": 0, "filtered": 0, "repeats": 0, "unchanged": 0,
@@ -90,7 +92,8 @@ class Gateway:
         self._acked = 0  # acknowledgements since the last flush
         self._flushed_ms = ticks_ms()
         self.ack_flush_ms = 10000
-        self._partial = None  # (rid, reading published): a record half published
+        self._partial = None  # rid of a record whose reading is out and raw is not
+        self._results = []  # (fingerprint, decode result) decoded on receipt, to publish
         self._discovery = []  # (meter id, field, is_text, meter) not yet announced
         self._state_due = ticks_ms()
         self._was_up = False
@@ -106,6 +109,10 @@ class Gateway:
         """One pass of the main loop; online: the network is up. True when it did something
         (the caller may sleep briefly when it did nothing)."""
         busy = self.service_radio()
+        if getattr(self.radio, "receiving", False):
+            # A frame is arriving (CC1101): no flash erase, no network round trip until it
+            # is in; the next pass comes back within the FIFO deadline.
+            return True
         if self._flush_due():
             self.flush()
             self.service_radio()
@@ -120,6 +127,9 @@ class Gateway:
                                                    is_text, meter, self.gateway_id)
                 if self.link.publish(topic, payload, True):
                     self._discovery.pop()
+                busy = True
+            elif self._chunks:
+                self._publish_chunk()
                 busy = True
             elif self.publish_one():
                 busy = True
@@ -175,26 +185,20 @@ class Gateway:
             m.last_seen = self.now_unix()
             m.rssi = rssi
             m.telegrams += 1
-            result = self.decoder.decode(frame)
-            err = result.get("decode_error")
-            m.error = err
-            if err:
-                self.errors[err] = self.errors.get(err, 0) + 1
-            else:
-                sig = _signature(result)
-                if sig == m.sig and m.stored_ms is not None and \
-                        ticks_diff(now, m.stored_ms) < self.min_interval_ms:
-                    self.counters["unchanged"] += 1
-                    return "unchanged"
-                m.sig = sig
-                m.stored_ms = now
-                if not m.announced and self.cfg.publish["discovery"]:
-                    m.announced = True
-                    result["rssi_dbm"] = rssi
-                    meter = (result["manufacturer"], result.get("meter"), result["media"])
-                    for field, is_text in publish.discovery_fields(result):
-                        self._discovery.append((meter_id, field, is_text, meter))
-            result = None
+            if self.min_interval_ms:
+                # Whether the reading changed needs the decoded values: decode now, and keep
+                # the result for publishing (one decode per telegram, ~20 ms on an ESP32).
+                result = self._decode(m, meter_id, frame, rssi)
+                if result is not None:
+                    sig = _signature(result)
+                    if sig == m.sig and m.stored_ms is not None and \
+                            ticks_diff(now, m.stored_ms) < self.min_interval_ms:
+                        self.counters["unchanged"] += 1
+                        return "unchanged"
+                    m.sig = sig
+                    m.stored_ms = now
+                    self._keep(fp, result)
+                    result = None
         rx_unix = self.now_unix()
         if not self.spool.append(frame, rx_unix, rssi, mode):
             # The RAM batch is full (the flash was busy or failing): write it out now.
@@ -206,6 +210,41 @@ class Gateway:
         self._buffered += 1
         self.counters["stored"] += 1
         return "stored"
+
+    def _decode(self, m, meter_id, frame, rssi):
+        """Decode a known meter's telegram: the result, or None (the error goes to state).
+        A MemoryError is the heap's fault, not the telegram's: collect and try once more."""
+        result = self.decoder.decode(frame)
+        if result.get("decode_error") == "no_memory":
+            result = None
+            gc.collect()
+            result = self.decoder.decode(frame)
+        err = result.get("decode_error")
+        m.error = err
+        if err:
+            self.errors[err] = self.errors.get(err, 0) + 1
+            return None
+        if not m.announced and self.cfg.publish["discovery"]:
+            m.announced = True
+            result["rssi_dbm"] = rssi
+            meter = (result["manufacturer"], result.get("meter"), result["media"])
+            for field, is_text in publish.discovery_fields(result):
+                self._discovery.append((meter_id, field, is_text, meter))
+        return result
+
+    def _keep(self, fp, result):
+        """Keep a decode result until its telegram is published (a few: the spool is
+        normally drained as fast as it fills; after an outage the backlog decodes again)."""
+        if len(self._results) >= MAX_KEPT:
+            self._results.pop(0)
+        self._results.append((fp, result))
+
+    def _taken(self, fp):
+        r = self._results
+        for i in range(len(r)):
+            if r[i][0] == fp:
+                return r.pop(i)[1]
+        return None
 
     def _repeat(self, fp, now):
         r = self._repeats
@@ -275,8 +314,8 @@ class Gateway:
         m = self.meters.get(meter_id)
         done = self._partial is not None and self._partial == rid
         if m is not None and p["decoded"] and not done:
-            result = self.decoder.decode(frame)
-            if not result.get("decode_error"):
+            result = self._taken(fp) or self._decode(m, meter_id, frame, rssi)
+            if result is not None:
                 payload = publish.reading(result, m.name, rx_unix, rssi, self.gateway_id, fp)
                 result = None
                 if not self.link.publish(self.topics.reading(meter_id), payload):
@@ -327,32 +366,36 @@ class Gateway:
                 "config_errors": self.config_errors,
                 "network": self.extra_state() if self.extra_state else None}
 
-    def meter_states(self):
-        """[(chunk number, payload)]: per-meter last seen, RSSI, telegrams, error."""
-        out = []
+    def meter_state(self, n):
+        """Chunk n of the per-meter state: {id: {name, last_seen, rssi_dbm, telegrams,
+        error}} for METERS_PER_STATE meters, as JSON."""
         chunk = {}
-        n = 0
-        for meter_id, m in self.meters.items():
+        for meter_id in self._ids[n * METERS_PER_STATE:(n + 1) * METERS_PER_STATE]:
+            m = self.meters[meter_id]
             chunk[meter_id] = {"name": m.name, "last_seen": publish.iso_time(m.last_seen),
                                "rssi_dbm": m.rssi if m.telegrams else None,
                                "telegrams": m.telegrams, "error": m.error}
-            if len(chunk) >= METERS_PER_STATE:
-                out.append((n, json.dumps(chunk)))
-                chunk = {}
-                n += 1
-        if chunk or not out:
-            out.append((n, json.dumps(chunk)))
-        return out
+        return json.dumps(chunk)
+
+    def meter_chunks(self):
+        return max(1, (len(self._ids) + METERS_PER_STATE - 1) // METERS_PER_STATE)
 
     def publish_state(self):
+        """The summary now; the per-meter chunks follow one per pass of step(), with the
+        radio serviced in between (500 meters are 16 messages)."""
         self._state_due = ticks_add(ticks_ms(), self.state_ms)
         if not self.link.connected:
             return False
-        ok = self.link.publish(self.topics.state, json.dumps(self.state()), True)
-        for n, payload in self.meter_states():
-            self.service_radio()
-            ok = ok and self.link.publish(self.topics.state + "/meters/%d" % n, payload, True)
-        return ok
+        gc.collect()  # heap_free: what is really free, not what garbage hides
+        if not self.link.publish(self.topics.state, json.dumps(self.state()), True):
+            return False
+        self._chunks = list(range(self.meter_chunks()))
+        return True
+
+    def _publish_chunk(self):
+        n = self._chunks[0]
+        if self.link.publish(self.topics.state + "/meters/%d" % n, self.meter_state(n), True):
+            self._chunks.pop(0)
 
     # -- learnt compact formats ----------------------------------------------------------
 
@@ -387,11 +430,17 @@ class Gateway:
 
 
 def _signature(result):
-    """A value that changes when the reading changes: the sorted reading fields, hashed."""
+    """A number that changes when the reading changes: the record values hashed in order,
+    without the meter's clock (it changes with every telegram while the reading does not)."""
     h = 0
-    for k in sorted(result):
-        if k in _VOLATILE:
+    for r in result["records"]:
+        q = r["quantity"]
+        if q == "datetime" or q == "time_point":
             continue
-        h = (h * 1000003) ^ hash(k) ^ hash(str(result[k]))
-        h &= 0x3FFFFFFF
+        v = r["value"]
+        try:
+            v = hash(v)
+        except TypeError:  # a list or dict value
+            v = hash(str(v))
+        h = (h * 1000003 + v) & 0x3FFFFFFF
     return h

@@ -43,6 +43,7 @@ class _Socket:
         self.timeout_s = timeout_s
         self.out = bytearray()
         self.bytes_out = 0
+        self.pushed = None  # a byte peek_byte() read ahead
         raw.settimeout(timeout_s)
 
     def write(self, buf, n=None):
@@ -65,8 +66,36 @@ class _Socket:
                 sent += n
             self.bytes_out += sent
 
+    def peek_byte(self):
+        """One byte if the broker has sent something, else None; never blocks. The byte is
+        handed back by the next read()."""
+        if self.pushed is not None:
+            return self.pushed
+        self.flush()
+        self.raw.setblocking(False)
+        try:
+            b = self.stream.read(1)
+        except OSError as e:
+            if e.args and e.args[0] in (11, 115):  # EAGAIN / EINPROGRESS: nothing yet
+                b = None
+            else:
+                raise
+        finally:
+            self.raw.settimeout(self.timeout_s)
+        if b == b"":
+            raise OSError(-1)  # closed by the broker
+        self.pushed = b or None
+        return self.pushed
+
     def read(self, n):
         self.flush()
+        if self.pushed is not None:
+            data = self.pushed
+            self.pushed = None
+            if n == 1:
+                return data
+            more = self.read(n - 1)
+            return data + (more or b"")
         data = self.stream.read(n)
         if data is None:
             return None
@@ -116,9 +145,9 @@ class _Wrapper:
             tls = self.tls if type(self.tls) is dict else {}
             if tls.get("ca"):
                 ctx.verify_mode = ssl.CERT_REQUIRED
-                ctx.load_verify_locations(cafile=tls["ca"])
+                ctx.load_verify_locations(cadata=_der(tls["ca"]))
             if tls.get("cert"):
-                ctx.load_cert_chain(tls["cert"], tls["key"])
+                ctx.load_cert_chain(_der(tls["cert"]), _der(tls["key"]))
             stream = ctx.wrap_socket(sock, server_hostname=server_hostname or self.host)
         self.socket = _Socket(sock, stream, self.timeout_s)
         return self.socket
@@ -291,14 +320,15 @@ class Link:
 
     def _drain(self):
         """Read what the broker sent (PINGRESP, publishes on subscribed topics) without
-        blocking: poll the TCP socket, then let umqtt read one packet with the timeout."""
-        import select
-
+        blocking: one non-blocking read of the first byte, then umqtt reads the packet with
+        the timeout. (Polling the TCP socket would not do: with TLS 1.3 the broker's session
+        tickets make it readable with no MQTT data behind them, and a blocking read would wait
+        for the timeout.)"""
         c = self.client
-        p = select.poll()
-        p.register(c.sock.raw, select.POLLIN)
-        while p.poll(0):
-            c.sock.setblocking(True)
+        while True:
+            first = c.sock.peek_byte()
+            if first is None:
+                return
             op = c.wait_msg()
             if op is None or op == 0xD0:  # 1.3.4 returns None for PINGRESP, newer ones too
                 self._ping_sent = None
@@ -323,6 +353,21 @@ class Link:
                 "last_error": self.last_error, "counters": self.counters}
 
 
+def _der(path):
+    """A certificate or key file as DER: MicroPython's ssl (mbedtls) takes only DER, while
+    brokers and `openssl` hand out PEM. The first PEM block is used: one CA certificate."""
+    with open(path, "rb") as f:
+        data = f.read()
+    start = data.find(b"-----BEGIN")
+    if start < 0:
+        return data
+    import binascii
+
+    body = data.find(b"\n", start) + 1
+    end = data.find(b"-----END", body)
+    return binascii.a2b_base64(data[body:end].replace(b"\n", b"").replace(b"\r", b""))
+
+
 def _b(s):
     """UTF-8 bytes for umqtt, which measures what it sends with len()."""
     return s.encode() if type(s) is str else s
@@ -337,7 +382,8 @@ def _describe(e):
         if name == "MQTTException":
             return "broker refused: " + _CONNACK.get(code, "code %d" % code)
         return "%s %d" % (name, code)
-    return name
+    detail = str(e)[:60]  # e.g. ValueError: invalid cert (never carries a password)
+    return name + (": " + detail if detail else "")
 
 
 # CONNACK return codes (MQTT 3.1.1 §3.2.2.3).

@@ -34,5 +34,5 @@ if [ -z "${BROKER:-}" ]; then
 fi
 echo "watch it: mosquitto_sub -h ${BROKER%:*} -p ${BROKER##*:} -v -t 'wmbus/#'"
 WMBUS_BROKER=$BROKER WMBUS_RADIO=${RADIO:-} WMBUS_CONFIG=${CONFIG:-} WMBUS_SCENARIO=${SCENARIO:-} \
-MICROPYPATH=build/run:$lib:$umqtt:tools \
+MICROPYPATH=build/run:$lib:$umqtt:tools:.frozen \
   "$mp" -X heapsize="$heap" tools/hostrun.py firmware

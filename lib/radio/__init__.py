@@ -5,7 +5,7 @@ hardware has received into the queue: frames whose link-layer CRCs checked, with
 removed (the frame starts at L, as Decoder.decode() takes it). The firmware's main loop takes
 them out with get() when it has time; the queue absorbs the gap between the two.
 
-    q = FrameQueue(16)
+    q = FrameQueue(64)                             # 64 frames, 4 KB of ring
     q.put(buf, n, MODE_T1, FORMAT_A, -71, ticks)   # driver side: copies, never allocates
     f = q.get()     # (frame bytes, mode, frame_format, rssi_dbm, rx_ticks_ms) or None
 
@@ -29,39 +29,69 @@ MAX_FRAME = 256  # L (one byte) plus up to 255 bytes: a frame without its CRCs
 
 
 class FrameQueue:
-    """A ring of `slots` preallocated frame buffers. put() copies and never allocates, so a
-    driver may call it from a scheduled (soft) interrupt callback; when the ring is full the
-    new frame is dropped and counted in counters["overflow"] and counters["queue_full"]."""
+    """Frames back to back in one preallocated byte ring, up to `slots` of them. put() copies
+    and never allocates, so a driver may call it from a scheduled (soft) interrupt callback.
+    A frame that does not fit (ring or slots full) is dropped and counted in
+    counters["overflow"] and counters["queue_full"].
 
-    def __init__(self, slots=16):
+    Sized in bytes, not in slots of the largest frame: 4 KB hold 64 typical 50-byte telegrams
+    where 16 slots of 256 bytes would hold 16 (the UART boards' burst budget, make bench)."""
+
+    def __init__(self, slots=64, ring_bytes=None):
         self.slots = slots
-        self._buf = [bytearray(MAX_FRAME) for _ in range(slots)]
-        self._len = bytearray(slots)  # n - 1: a frame is 1..256 bytes
+        self.size = ring_bytes or max(2 * MAX_FRAME, 64 * slots)
+        self._ring = bytearray(self.size)
+        self._mv = memoryview(self._ring)
+        self._off = [0] * slots
+        self._len = [0] * slots
         self._mode = bytearray(slots)
         self._fmt = bytearray(slots)
         self._rssi = [0] * slots
         self._time = [0] * slots
-        self._head = 0  # next slot to read
+        self._head = 0  # next entry to read
         self._count = 0
+        self._w = 0  # where the next frame goes in the ring
         self.high_water = 0
         self.counters = {"frames": 0, "crc": 0, "overflow": 0, "queue_full": 0,
                          "resets": 0, "garbage": 0}
 
+    def _start(self, n):
+        """Ring offset where an n-byte frame can go, or -1. Frames never wrap: one that does
+        not fit before the end starts at 0 (the tail is left unused until then)."""
+        if not self._count:
+            self._w = 0
+            return 0 if n <= self.size else -1
+        r = self._off[self._head]  # oldest frame still in the ring
+        w = self._w
+        if w > r:  # free: [w, size) and [0, r)
+            if w + n <= self.size:
+                return w
+            return 0 if n <= r else -1
+        return w if w + n <= r else -1  # free: [w, r)
+
+    def room(self):
+        """True when a frame of any size still fits: a driver reads its UART only then, so
+        that bytes wait in the UART buffer instead of being dropped here."""
+        return self._count < self.slots and self._start(MAX_FRAME) >= 0
+
     def put(self, data, n, mode, frame_format, rssi_dbm, rx_ticks):
-        """Queue data[:n] (a bytes, bytearray or memoryview). False when the ring is full."""
+        """Queue data[:n] (a bytes, bytearray or memoryview). False when it does not fit."""
         c = self.counters
-        if self._count >= self.slots:
-            c["overflow"] += 1
-            c["queue_full"] += 1
-            return False
         if n < 1 or n > MAX_FRAME:
             c["garbage"] += 1
             return False
+        p = self._start(n) if self._count < self.slots else -1
+        if p < 0:
+            c["overflow"] += 1
+            c["queue_full"] += 1
+            return False
+        self._ring[p:p + n] = data[0:n]
+        self._w = p + n
         i = self._head + self._count
         if i >= self.slots:
             i -= self.slots
-        self._buf[i][0:n] = data[0:n]
-        self._len[i] = n - 1
+        self._off[i] = p
+        self._len[i] = n
         self._mode[i] = mode
         self._fmt[i] = frame_format
         self._rssi[i] = rssi_dbm
@@ -77,9 +107,9 @@ class FrameQueue:
         if not self._count:
             return None
         i = self._head
-        n = self._len[i] + 1
-        item = (bytes(self._buf[i][0:n]), self._mode[i], self._fmt[i], self._rssi[i],
-                self._time[i])
+        p = self._off[i]
+        item = (bytes(self._mv[p:p + self._len[i]]), self._mode[i], self._fmt[i],
+                self._rssi[i], self._time[i])
         self._head = i + 1 if i + 1 < self.slots else 0
         self._count -= 1
         return item
@@ -90,6 +120,7 @@ class FrameQueue:
     def clear(self):
         self._head = 0
         self._count = 0
+        self._w = 0
 
 
 def open_radio(kind, queue, **hw):

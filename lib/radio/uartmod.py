@@ -189,6 +189,10 @@ class UartModule:
         uart = self.uart
         now = self._ticks()
         for _ in range(POLL_CHUNKS):
+            if not self.queue.room():
+                # Backpressure: the gateway is behind. Leave the bytes in the UART buffer
+                # (8 KB on the boards) rather than read them into a queue that drops them.
+                break
             k = uart.any()
             if not k:
                 if self._resync and ticks_diff(now, self._last_byte) >= self._gap_ms:
