@@ -233,7 +233,8 @@ def build(cfg, errors):
     return gw
 
 
-def main():
+def start():
+    """Everything up to the main loop: (gateway, wifi, clock, watchdog)."""
     cfg, errors = load_config()
     for e in errors:
         log("config:", e)
@@ -257,6 +258,11 @@ def main():
         cfg.gateway_id, len(cfg.meters), cfg.radio.get("kind"), gw.spool.depth()))
     cfg._keys = {}  # the decoder holds the keys now; nothing else needs them
     gc.collect()
+    return gw, wifi, clock, wdt
+
+
+def main():
+    gw, wifi, clock, wdt = start()
     try:
         run(gw, wifi, clock, wdt)
     except KeyboardInterrupt:
