@@ -41,13 +41,12 @@ def log(*args):
 
 def load_config(path=CONFIG_PATH):
     try:
-        with open(path) as f:
-            text = f.read()
+        f = open(path)
     except OSError:
-        text = "{}"
-        cfg, errors = config_mod.load(text)
+        cfg, errors = config_mod.load("{}")
         return cfg, [path + ": not found (copy boards/config.example.json and edit it)"]
-    return config_mod.load(text)
+    with f:
+        return config_mod.load(f)
 
 
 def irq_driven(drv, gdo0, gdo2, rising, falling):
@@ -256,7 +255,9 @@ def start():
         wdt = machine.WDT(timeout=WDT_MS)
     log("gateway %s: %d meters, radio %s, spool %d telegrams waiting" % (
         cfg.gateway_id, len(cfg.meters), cfg.radio.get("kind"), gw.spool.depth()))
-    cfg._keys = {}  # the decoder holds the keys now; nothing else needs them
+    # The gateway's meter table holds ids, names and keys now: the config's copies go.
+    cfg._keys = {}
+    cfg.meters = {}
     gc.collect()
     return gw, wifi, clock, wdt
 

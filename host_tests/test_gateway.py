@@ -302,3 +302,25 @@ def test_learnt_compact_formats_survive_a_restart():
         assert f.read().startswith("KAM 1b 16 ")
     gw2 = make(formats_path=path)
     assert gw2.decoder.decode(compact).get("decode_error") is None
+
+
+def test_meter_table_finds_every_meter_its_name_and_key():
+    from gateway import Meters
+
+    names = {}
+    keys = {}
+    for i in range(300):
+        meter_id = "%08x" % (0x10000000 + i * 7919)  # hex letters too, any order
+        names[meter_id] = "flat %d ü" % i
+        if i % 3:
+            keys[meter_id] = bytes((i + k) & 0xFF for k in range(16))
+    t = Meters(names, keys)
+    assert len(t) == 300
+    for meter_id, name in names.items():
+        i = t.find(meter_id)
+        assert t.id(i) == meter_id and t.name(i) == name
+        assert t.get(meter_id) == keys.get(meter_id)
+    assert t.find("99999999") is None and t.get("99999999") is None
+    assert t.find("not-an-id") is None
+    t.set_error(5, "decrypt_failed")
+    assert t.error_of(5) == "decrypt_failed" and t.error_of(6) is None

@@ -118,8 +118,11 @@ def test_broker_down_60_s_nothing_lost():
     d = gwproc.workdir()
     broker = gwproc.Broker(d)
     frames = [water(2000 + i, i) for i in range(150)]  # one every 0.5 s: 75 s of telegrams
-    gw = gwproc.Gateway(d, config(broker.port), [line(f, 0.5) for f in frames], heap=HEAP,
-                        broker_port=broker.port)
+    # An iM871A (a UART module buffers while the gateway reconnects and drains): what is
+    # measured here is the spool and the MQTT side; the CC1101's own budget is make bench's.
+    gw = gwproc.Gateway(d, config(broker.port), [line(frames[0], 2)] +
+                        [line(f, 0.5) for f in frames[1:]], heap=HEAP, radio="im871a",
+                        broker_port=broker.port, env={"WMBUS_QUIET": ""})
     sub = Subscriber(broker.port)
     try:
         assert sub.wait_for(lambda m: readings(sub), 20), gw.output()

@@ -26,6 +26,7 @@ PORT = 1883
 TLS_PORT = 8883
 RADIO_KINDS = ("cc1101", "im871a", "amb8465", "rc1180")
 RADIO_MODES = ("T1", "C1", "C1+T1")
+REMOTE_SECRET_MIN = 16
 _HEX = "0123456789abcdef"
 # gateway_id is a topic level: no MQTT wildcards, separators or spaces.
 _ID_CHARS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_."
@@ -62,6 +63,14 @@ def _text(v):
 def _password(v):
     if type(v) is not str:
         raise ValueError("must be a string")
+    return Secret(v)
+
+
+def _remote_secret(v):
+    # The HMAC key of the command topic (remote.py): shorter ones are guessable offline from
+    # one captured command.
+    if type(v) is not str or len(v) < REMOTE_SECRET_MIN:
+        raise ValueError("must be a string of at least %d characters" % REMOTE_SECRET_MIN)
     return Secret(v)
 
 
@@ -165,11 +174,13 @@ _PUBLISH = (("decoded", _bool, True), ("raw", _bool, True),
             # Privacy by default: meters not in `meters` are the neighbours'.
             ("raw_unknown", _bool, False), ("discovery", _bool, True),
             ("min_interval_s", _seconds, 0), ("repeat_window_s", _seconds, 10))
+# Remote operation (remote.py, ota.py); the whole section absent: off.
+_REMOTE = (("secret", _remote_secret, _REQUIRED), ("confirm_s", _seconds, 300))
 _METER = (("id", _meter_id, _REQUIRED), ("name", _text, None), ("key", _key, None))
 # Filters: lists of entries, each checked alone; an empty list accepts everything.
 _FILTERS = (("manufacturer", _manufacturer), ("device_type", _byte), ("id", _meter_id),
             ("ci", _byte))
-_TOP = ("gateway_id", "wifi", "mqtt", "radio", "meters", "filters", "publish")
+_TOP = ("gateway_id", "wifi", "mqtt", "radio", "meters", "filters", "publish", "remote")
 
 
 def _section(obj, path, table, errors, warnings):
@@ -222,6 +233,7 @@ class Config:
 
     def __init__(self):
         self.gateway_id = None
+        self.remote = None  # {"secret": Secret, "confirm_s": n} when remote operation is on
         self.meters = {}
         self._keys = {}
         self.warnings = []
@@ -239,7 +251,8 @@ class Config:
                   for i, n in self.meters.items()]
         return {"gateway_id": self.gateway_id, "wifi": show(self.wifi), "mqtt": show(self.mqtt),
                 "radio": dict(self.radio), "meters": meters, "filters": dict(self.filters),
-                "publish": dict(self.publish)}
+                "publish": dict(self.publish),
+                "remote": show(self.remote) if self.remote is not None else None}
 
     def to_json(self):
         return json.dumps(self.redacted())
@@ -249,15 +262,18 @@ class Config:
 
 
 def load(source):
-    """Parse and check a configuration: `source` is the text (str or bytes) of config.json or
-    the dict it holds. Returns (Config, errors); never raises for bad content."""
+    """Parse and check a configuration: `source` is the text (str or bytes) of config.json, an
+    open file of it, or the dict it holds. Returns (Config, errors); never raises for bad
+    content."""
     errors = []
     cfg = Config()
     warnings = cfg.warnings
     unreadable = None
     if type(source) is not dict:
         try:
-            source = json.loads(source)
+            # An open file is parsed as it is read: the text of a config with hundreds of
+            # meters never sits in the heap beside what it parses into.
+            source = json.load(source) if hasattr(source, "read") else json.loads(source)
         except (ValueError, TypeError) as e:
             # CPython names line and column; MicroPython only says "syntax error in JSON".
             unreadable = "config.json: " + (str(e) or "not valid JSON")
@@ -288,6 +304,10 @@ def load(source):
         mqtt["prefix"] = "wmbus/" + cfg.gateway_id
     cfg.radio = _section(source.get("radio"), "radio", _RADIO, errors, warnings)[0]
     cfg.publish = _section(source.get("publish"), "publish", _PUBLISH, errors, warnings)[0]
+    if source.get("remote") is not None:
+        remote, failed = _section(source.get("remote"), "remote", _REMOTE, errors, warnings)
+        # Without a usable secret remote operation stays off: never on with a weak key.
+        cfg.remote = None if failed or type(source.get("remote")) is not dict else remote
 
     filters = source.get("filters")
     if filters is not None and type(filters) is not dict:

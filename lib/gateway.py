@@ -29,6 +29,8 @@ What reaches the spool (radio.md §6.3: 500 meters send 5 MB an hour; flash must
 
 import gc
 import json
+from array import array
+from binascii import unhexlify
 
 import publish
 from wmbus import Decoder
@@ -42,19 +44,112 @@ METERS_PER_STATE = 32  # meters per state/meters/<n> message
 _MODES = ("T1", "C1", "S1")  # radio.MODE_* -> name
 
 
-class _Meter:
-    __slots__ = ("name", "last_seen", "rssi", "telegrams", "error", "sig", "stored_ms",
-                 "announced")
+_TICKS_MASK = 0x3FFFFFFF  # receive times kept in 30 bits (the ESP32's ticks period)
 
-    def __init__(self, name):
-        self.name = name
-        self.last_seen = 0
-        self.rssi = 0
-        self.telegrams = 0
-        self.error = None
-        self.sig = None
-        self.stored_ms = None
-        self.announced = False
+
+def _array(code, n):
+    a = array(code)
+    for _ in range(n):
+        a.append(0)
+    return a
+
+
+class Meters:
+    """The configured meters and their state in flat arrays, indexed by the meter's position
+    in id order: no object and no string per meter (500 meters: about 25 KB instead of about
+    100 KB of dicts and strings on the device). Ids are kept as the 4 address bytes of the
+    data link layer, sorted, and found by binary search; names as one text.
+    Also the decoder's key table: get(meter_id) -> key."""
+
+    def __init__(self, names, keys):
+        ids = sorted(names)
+        n = len(ids)
+        self.n = n
+        self._ids = bytearray(4 * n)  # id "12345678" -> its DLL bytes 78 56 34 12 ...
+        order = sorted(range(n), key=lambda i: _raw(ids[i]))  # ... sorted as bytes
+        text = []
+        self._name_end = _array("H", n)
+        end = 0
+        self._keys = bytearray(16 * n)
+        self._has_key = bytearray(n)
+        for pos in range(n):
+            meter_id = ids[order[pos]]
+            self._ids[4 * pos:4 * pos + 4] = _raw(meter_id)
+            name = names[meter_id]
+            text.append(name)
+            end += len(name)
+            self._name_end[pos] = end
+            key = keys.get(meter_id)
+            if key is not None:
+                self._keys[16 * pos:16 * pos + 16] = key
+                self._has_key[pos] = 1
+        self._names = "".join(text)
+        text = None
+        self.last_seen = _array("I", n)  # unix time, 0: never
+        self.rssi = _array("b", n)
+        self.telegrams = _array("I", n)
+        self.error = bytearray(n)  # index into self.codes; 0: none
+        self.codes = [None]
+        self.sig = _array("I", n)
+        self.stored = _array("I", n)  # (ticks_ms & _TICKS_MASK) + 1 of the last stored; 0: none
+        self.announced = bytearray(n)
+
+    def __len__(self):
+        return self.n
+
+    def find(self, meter_id):
+        """The meter's position, or None."""
+        try:
+            raw = _raw(meter_id)
+        except ValueError:
+            return None
+        ids = self._ids
+        lo, hi = 0, self.n
+        while lo < hi:
+            mid = (lo + hi) >> 1
+            p = 4 * mid
+            cur = ids[p:p + 4]
+            if cur == raw:
+                return mid
+            if cur < raw:
+                lo = mid + 1
+            else:
+                hi = mid
+        return None
+
+    def id(self, i):
+        b = self._ids
+        p = 4 * i
+        return "%02x%02x%02x%02x" % (b[p + 3], b[p + 2], b[p + 1], b[p])
+
+    def name(self, i):
+        return self._names[self._name_end[i - 1] if i else 0:self._name_end[i]]
+
+    def get(self, meter_id):
+        """The meter's AES key (bytes), or None: the decoder's key lookup."""
+        i = self.find(meter_id)
+        if i is None or not self._has_key[i]:
+            return None
+        return bytes(self._keys[16 * i:16 * i + 16])
+
+    def set_error(self, i, code):
+        if code is None:
+            self.error[i] = 0
+            return
+        if code not in self.codes:
+            self.codes.append(code)
+        self.error[i] = self.codes.index(code)
+
+    def error_of(self, i):
+        return self.codes[self.error[i]]
+
+
+def _raw(meter_id):
+    """"12345678" -> b"\x78\x56\x34\x12": the id as the DLL carries it (EN 13757-4)."""
+    b = unhexlify(meter_id)
+    if len(b) != 4:
+        raise ValueError("meter id")
+    return bytes((b[3], b[2], b[1], b[0]))
 
 
 class Gateway:
@@ -65,7 +160,7 @@ class Gateway:
         self.queue = radio.queue if radio is not None else None
         self.spool = spool
         self.link = link
-        self.decoder = decoder or Decoder(cfg.keys())
+
         self.topics = publish.Topics(cfg.mqtt["prefix"])
         self.gateway_id = cfg.gateway_id
         p = cfg.publish
@@ -77,10 +172,11 @@ class Gateway:
         self.now_unix = now_unix or publish.unix_time
         self.mem_free = mem_free
         self.formats_path = formats_path
-        self.meters = {}
-        for meter_id, name in cfg.meters.items():
-            self.meters[meter_id] = _Meter(name)
-        self._ids = sorted(self.meters)  # the order of the per-meter state chunks
+        self.meters = Meters(cfg.meters, cfg.keys())
+        if decoder is None:
+            decoder = Decoder()
+            decoder.keys = self.meters  # the meter table answers the decoder's key lookups
+        self.decoder = decoder
         self._chunks = []  # state chunks still to publish
         self.unknown = {}  # id -> [manufacturer, device type, rssi, telegrams]
         self.errors = {}  # decode_error code -> count
@@ -122,8 +218,8 @@ class Gateway:
                 self._on_connect()
             if self._discovery:
                 meter_id, field, is_text, meter = self._discovery[-1]
-                m = self.meters.get(meter_id)
-                topic, payload = publish.discovery(self.topics, meter_id, m.name, field,
+                name = self.meters.name(self.meters.find(meter_id))
+                topic, payload = publish.discovery(self.topics, meter_id, name, field,
                                                    is_text, meter, self.gateway_id)
                 if self.link.publish(topic, payload, True):
                     self._discovery.pop()
@@ -176,27 +272,29 @@ class Gateway:
         if self._repeat(fp, now):
             self.counters["repeats"] += 1
             return "repeat"
-        m = self.meters.get(meter_id)
+        t = self.meters
+        m = t.find(meter_id)
         if m is None:
             self._heard_unknown(meter_id, manufacturer, device_type, rssi)
             if not self.cfg.publish["raw_unknown"]:
                 return "unknown"
         else:
-            m.last_seen = self.now_unix()
-            m.rssi = rssi
-            m.telegrams += 1
+            t.last_seen[m] = self.now_unix()
+            t.rssi[m] = max(-128, min(127, rssi))
+            t.telegrams[m] += 1
             if self.min_interval_ms:
                 # Whether the reading changed needs the decoded values: decode now, and keep
                 # the result for publishing (one decode per telegram, ~20 ms on an ESP32).
                 result = self._decode(m, meter_id, frame, rssi)
                 if result is not None:
                     sig = _signature(result)
-                    if sig == m.sig and m.stored_ms is not None and \
-                            ticks_diff(now, m.stored_ms) < self.min_interval_ms:
+                    stored = t.stored[m]
+                    if sig == t.sig[m] and stored and \
+                            ((now - stored + 1) & _TICKS_MASK) < self.min_interval_ms:
                         self.counters["unchanged"] += 1
                         return "unchanged"
-                    m.sig = sig
-                    m.stored_ms = now
+                    t.sig[m] = sig
+                    t.stored[m] = (now & _TICKS_MASK) + 1
                     self._keep(fp, result)
                     result = None
         rx_unix = self.now_unix()
@@ -206,7 +304,7 @@ class Gateway:
                 self.counters["spool_full"] += 1
                 return "spool_full"
         if not self._buffered:
-            self._first_buffered = now
+            self._first_buffered = ticks_ms()  # the gateway's clock (rx_ticks is the radio's)
         self._buffered += 1
         self.counters["stored"] += 1
         return "stored"
@@ -220,12 +318,13 @@ class Gateway:
             gc.collect()
             result = self.decoder.decode(frame)
         err = result.get("decode_error")
-        m.error = err
+        t = self.meters
+        t.set_error(m, err)
         if err:
             self.errors[err] = self.errors.get(err, 0) + 1
             return None
-        if not m.announced and self.cfg.publish["discovery"]:
-            m.announced = True
+        if not t.announced[m] and self.cfg.publish["discovery"]:
+            t.announced[m] = 1
             result["rssi_dbm"] = rssi
             meter = (result["manufacturer"], result.get("meter"), result["media"])
             for field, is_text in publish.discovery_fields(result):
@@ -311,12 +410,13 @@ class Gateway:
         meter_id = identity(bytes(frame[2:10]))[0]
         fp = publish.fingerprint(frame)
         p = self.cfg.publish
-        m = self.meters.get(meter_id)
+        m = self.meters.find(meter_id)
         done = self._partial is not None and self._partial == rid
         if m is not None and p["decoded"] and not done:
             result = self._taken(fp) or self._decode(m, meter_id, frame, rssi)
             if result is not None:
-                payload = publish.reading(result, m.name, rx_unix, rssi, self.gateway_id, fp)
+                payload = publish.reading(result, self.meters.name(m), rx_unix, rssi,
+                                          self.gateway_id, fp)
                 result = None
                 if not self.link.publish(self.topics.reading(meter_id), payload):
                     return False
@@ -335,8 +435,9 @@ class Gateway:
         """After every (re)connect: availability, and discovery for the meters already heard
         (a broker restarted without persistence has lost the retained messages)."""
         self.link.publish(self.topics.status, b"online", True)
-        for m in self.meters.values():
-            m.announced = False
+        a = self.meters.announced
+        for i in range(len(a)):
+            a[i] = 0
         self._state_due = ticks_ms()
 
     def state(self):
@@ -353,15 +454,16 @@ class Gateway:
         for i, u in self.unknown.items():
             unknown[i] = {"manufacturer": u[0], "device_type": u[1], "rssi_dbm": u[2],
                           "telegrams": u[3]}
-        wrong_key = [i for i, m in self.meters.items()
-                     if m.error in ("decrypt_failed", "mac_failed", "no_key")]
+        t = self.meters
+        wrong_key = [t.id(i) for i in range(len(t))
+                     if t.error_of(i) in ("decrypt_failed", "mac_failed", "no_key")]
         return {"gateway": self.gateway_id,
                 "uptime_s": ticks_diff(ticks_ms(), self.started_ms) // 1000,
                 "time": publish.iso_time(self.now_unix()), "heap_free": self.mem_free(),
                 "radio": radio, "spool": spool, "mqtt": self.link.counters,
                 "counters": self.counters, "decode_errors": self.errors,
                 "meters_configured": len(self.meters),
-                "meters_heard": sum(1 for m in self.meters.values() if m.telegrams),
+                "meters_heard": sum(1 for n in t.telegrams if n),
                 "meters_key_problem": wrong_key, "unknown_meters": unknown,
                 "config_errors": self.config_errors,
                 "network": self.extra_state() if self.extra_state else None}
@@ -370,15 +472,16 @@ class Gateway:
         """Chunk n of the per-meter state: {id: {name, last_seen, rssi_dbm, telegrams,
         error}} for METERS_PER_STATE meters, as JSON."""
         chunk = {}
-        for meter_id in self._ids[n * METERS_PER_STATE:(n + 1) * METERS_PER_STATE]:
-            m = self.meters[meter_id]
-            chunk[meter_id] = {"name": m.name, "last_seen": publish.iso_time(m.last_seen),
-                               "rssi_dbm": m.rssi if m.telegrams else None,
-                               "telegrams": m.telegrams, "error": m.error}
+        t = self.meters
+        for i in range(n * METERS_PER_STATE, min((n + 1) * METERS_PER_STATE, len(t))):
+            heard = t.telegrams[i]
+            chunk[t.id(i)] = {"name": t.name(i), "last_seen": publish.iso_time(t.last_seen[i]),
+                               "rssi_dbm": t.rssi[i] if heard else None,
+                               "telegrams": heard, "error": t.error_of(i)}
         return json.dumps(chunk)
 
     def meter_chunks(self):
-        return max(1, (len(self._ids) + METERS_PER_STATE - 1) // METERS_PER_STATE)
+        return max(1, (len(self.meters) + METERS_PER_STATE - 1) // METERS_PER_STATE)
 
     def publish_state(self):
         """The summary now; the per-meter chunks follow one per pass of step(), with the
@@ -438,9 +541,12 @@ def _signature(result):
         if q == "datetime" or q == "time_point":
             continue
         v = r["value"]
-        try:
-            v = hash(v)
-        except TypeError:  # a list or dict value
-            v = hash(str(v))
+        if type(v) is float:
+            v = hash(str(v))  # MicroPython hashes 1.0 and 1.001 alike
+        else:
+            try:
+                v = hash(v)
+            except TypeError:  # a list or dict value
+                v = hash(str(v))
         h = (h * 1000003 + v) & 0x3FFFFFFF
     return h
