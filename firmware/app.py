@@ -28,6 +28,7 @@ CONFIG_PATH = getattr(board, "CONFIG", "/config.json")
 SPOOL_DIR = getattr(board, "SPOOL_DIR", "/spool")
 SPOOL_BYTES = getattr(board, "SPOOL_BYTES", 1024 * 1024)
 FORMATS_PATH = getattr(board, "FORMATS_PATH", "/formats.txt")
+METERS_PATH = getattr(board, "METERS_PATH", "/meters.txt")
 WDT_MS = getattr(board, "WDT_MS", 120000)
 QUEUE_SLOTS = getattr(board, "QUEUE_SLOTS", 64)  # frames; 4 KB of ring
 STATE_MS = getattr(board, "STATE_MS", 60000)
@@ -196,6 +197,40 @@ def _unique_id():
         return "host"
 
 
+def meter_table(cfg, errors, path=METERS_PATH):
+    """config.json's meters, then those of the meters file (one per line: read as it goes,
+    for installations with hundreds of meters), in one compact table. The config's own
+    copies of ids, names and keys go once they are in it."""
+    from meters import Meters, count_lines, read_lines
+
+    try:
+        with open(path) as f:
+            in_file, text = count_lines(f)
+    except OSError:
+        in_file = text = 0
+    for name in cfg.meters.values():
+        text += len(name.encode())
+    table = Meters(len(cfg.meters) + in_file, text)
+    keys = cfg.keys()
+    for meter_id in cfg.meters:
+        table.add(meter_id, cfg.meters[meter_id], keys.get(meter_id))
+    cfg.meters = {}
+    cfg._keys = {}
+    gc.collect()
+    try:
+        f = open(path)
+    except OSError:
+        f = None
+    before = len(errors)
+    if f is not None:
+        with f:
+            read_lines(table, f, errors, path.rsplit("/", 1)[-1])
+    table.seal(errors)
+    for e in errors[before:]:
+        log("config:", e)
+    return table
+
+
 def build(cfg, errors):
     """The running gateway from a configuration that may have errors."""
     if cfg.gateway_id is None:
@@ -210,6 +245,7 @@ def build(cfg, errors):
                       % (board_kind, kind, board_kind))
         kind = board_kind
     mode = _MODES.get(cfg.radio.get("mode") or "C1+T1", "T1+C1")
+    cfg.table = meter_table(cfg, errors)
     queue = FrameQueue(QUEUE_SLOTS)
     radio = make_radio(kind, mode, queue)
     if not radio.start():
@@ -254,10 +290,7 @@ def start():
 
         wdt = machine.WDT(timeout=WDT_MS)
     log("gateway %s: %d meters, radio %s, spool %d telegrams waiting" % (
-        cfg.gateway_id, len(cfg.meters), cfg.radio.get("kind"), gw.spool.depth()))
-    # The gateway's meter table holds ids, names and keys now: the config's copies go.
-    cfg._keys = {}
-    cfg.meters = {}
+        cfg.gateway_id, len(gw.meters), cfg.radio.get("kind"), gw.spool.depth()))
     gc.collect()
     return gw, wifi, clock, wdt
 

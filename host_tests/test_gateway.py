@@ -305,7 +305,7 @@ def test_learnt_compact_formats_survive_a_restart():
 
 
 def test_meter_table_finds_every_meter_its_name_and_key():
-    from gateway import Meters
+    from meters import Meters
 
     names = {}
     keys = {}
@@ -314,7 +314,7 @@ def test_meter_table_finds_every_meter_its_name_and_key():
         names[meter_id] = "flat %d ü" % i
         if i % 3:
             keys[meter_id] = bytes((i + k) & 0xFF for k in range(16))
-    t = Meters(names, keys)
+    t = Meters.of(names, keys)
     assert len(t) == 300
     for meter_id, name in names.items():
         i = t.find(meter_id)
@@ -324,3 +324,24 @@ def test_meter_table_finds_every_meter_its_name_and_key():
     assert t.find("not-an-id") is None
     t.set_error(5, "decrypt_failed")
     assert t.error_of(5) == "decrypt_failed" and t.error_of(6) is None
+
+
+def test_meters_file_line_by_line():
+    from meters import Meters, count_lines, read_lines
+
+    lines = ["# building A", "", "76348799 00112233445566778899AABBCCDDEEFF kitchen cold",
+             "12345678 - heat meter", "1234567X - typo",
+             "87654321 0011 short key", "76348799 - the same again", "11223344"]
+    n, text = count_lines(lines)
+    t = Meters(n, text)
+    assert t.capacity == 6
+    errors = []
+    n = read_lines(t, lines, errors)
+    t.seal(errors)
+    assert n == 4 and len(t) == 3
+    assert t.name(t.find("76348799")) == "kitchen cold"
+    assert t.get("76348799") == bytes.fromhex("00112233445566778899AABBCCDDEEFF")
+    assert t.get("12345678") is None and t.name(t.find("11223344")) == "11223344"
+    assert errors == ["meters.txt:5: id: must be 8 hex digits, left out",
+                      "meters.txt:6: key: must be 32 hex digits or -, left out",
+                      "meters: 76348799 is configured twice, the later entry left out"]

@@ -269,7 +269,8 @@ def load(source):
     cfg = Config()
     warnings = cfg.warnings
     unreadable = None
-    if type(source) is not dict:
+    parsed_here = type(source) is not dict  # ours to take apart as we go
+    if parsed_here:
         try:
             # An open file is parsed as it is read: the text of a config with hundreds of
             # meters never sits in the heap beside what it parses into.
@@ -331,8 +332,14 @@ def load(source):
 
     # A meter with a bad id or key is left out (its telegrams stay undecoded and unpublished,
     # as for an unknown meter); a bad name falls back to the id.
+    # Hundreds of meters: each parsed entry is dropped once it is taken, so that the parsed
+    # file and the result are not both whole in the heap at once.
+    meters = _list(source.get("meters"), "meters", errors)
     seen = {}
-    for i, m in enumerate(_list(source.get("meters"), "meters", errors)):
+    for i in range(len(meters)):
+        m = meters[i]
+        if parsed_here:
+            meters[i] = None
         path = "meters[%d]" % i
         m, failed = _section(m, path, _METER, errors, warnings)
         if "id" in failed or "key" in failed:
@@ -345,6 +352,7 @@ def load(source):
         cfg.meters[m["id"]] = m["name"] or m["id"]
         if m["key"] is not None:
             cfg._keys[m["id"]] = m["key"]
+    meters = seen = None
     if unreadable:
         # One error, not one per missing field; the defaults are still filled in.
         return cfg, [unreadable]

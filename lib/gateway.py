@@ -29,10 +29,9 @@ What reaches the spool (radio.md §6.3: 500 meters send 5 MB an hour; flash must
 
 import gc
 import json
-from array import array
-from binascii import unhexlify
 
 import publish
+from meters import Meters
 from wmbus import Decoder
 from wmbus.compat import mem_free, ticks_ms, ticks_add, ticks_diff
 from wmbus.dll import identity
@@ -45,111 +44,6 @@ _MODES = ("T1", "C1", "S1")  # radio.MODE_* -> name
 
 
 _TICKS_MASK = 0x3FFFFFFF  # receive times kept in 30 bits (the ESP32's ticks period)
-
-
-def _array(code, n):
-    a = array(code)
-    for _ in range(n):
-        a.append(0)
-    return a
-
-
-class Meters:
-    """The configured meters and their state in flat arrays, indexed by the meter's position
-    in id order: no object and no string per meter (500 meters: about 25 KB instead of about
-    100 KB of dicts and strings on the device). Ids are kept as the 4 address bytes of the
-    data link layer, sorted, and found by binary search; names as one text.
-    Also the decoder's key table: get(meter_id) -> key."""
-
-    def __init__(self, names, keys):
-        ids = sorted(names)
-        n = len(ids)
-        self.n = n
-        self._ids = bytearray(4 * n)  # id "12345678" -> its DLL bytes 78 56 34 12 ...
-        order = sorted(range(n), key=lambda i: _raw(ids[i]))  # ... sorted as bytes
-        text = []
-        self._name_end = _array("H", n)
-        end = 0
-        self._keys = bytearray(16 * n)
-        self._has_key = bytearray(n)
-        for pos in range(n):
-            meter_id = ids[order[pos]]
-            self._ids[4 * pos:4 * pos + 4] = _raw(meter_id)
-            name = names[meter_id]
-            text.append(name)
-            end += len(name)
-            self._name_end[pos] = end
-            key = keys.get(meter_id)
-            if key is not None:
-                self._keys[16 * pos:16 * pos + 16] = key
-                self._has_key[pos] = 1
-        self._names = "".join(text)
-        text = None
-        self.last_seen = _array("I", n)  # unix time, 0: never
-        self.rssi = _array("b", n)
-        self.telegrams = _array("I", n)
-        self.error = bytearray(n)  # index into self.codes; 0: none
-        self.codes = [None]
-        self.sig = _array("I", n)
-        self.stored = _array("I", n)  # (ticks_ms & _TICKS_MASK) + 1 of the last stored; 0: none
-        self.announced = bytearray(n)
-
-    def __len__(self):
-        return self.n
-
-    def find(self, meter_id):
-        """The meter's position, or None."""
-        try:
-            raw = _raw(meter_id)
-        except ValueError:
-            return None
-        ids = self._ids
-        lo, hi = 0, self.n
-        while lo < hi:
-            mid = (lo + hi) >> 1
-            p = 4 * mid
-            cur = ids[p:p + 4]
-            if cur == raw:
-                return mid
-            if cur < raw:
-                lo = mid + 1
-            else:
-                hi = mid
-        return None
-
-    def id(self, i):
-        b = self._ids
-        p = 4 * i
-        return "%02x%02x%02x%02x" % (b[p + 3], b[p + 2], b[p + 1], b[p])
-
-    def name(self, i):
-        return self._names[self._name_end[i - 1] if i else 0:self._name_end[i]]
-
-    def get(self, meter_id):
-        """The meter's AES key (bytes), or None: the decoder's key lookup."""
-        i = self.find(meter_id)
-        if i is None or not self._has_key[i]:
-            return None
-        return bytes(self._keys[16 * i:16 * i + 16])
-
-    def set_error(self, i, code):
-        if code is None:
-            self.error[i] = 0
-            return
-        if code not in self.codes:
-            self.codes.append(code)
-        self.error[i] = self.codes.index(code)
-
-    def error_of(self, i):
-        return self.codes[self.error[i]]
-
-
-def _raw(meter_id):
-    """"12345678" -> b"\x78\x56\x34\x12": the id as the DLL carries it (EN 13757-4)."""
-    b = unhexlify(meter_id)
-    if len(b) != 4:
-        raise ValueError("meter id")
-    return bytes((b[3], b[2], b[1], b[0]))
 
 
 class Gateway:
@@ -172,7 +66,8 @@ class Gateway:
         self.now_unix = now_unix or publish.unix_time
         self.mem_free = mem_free
         self.formats_path = formats_path
-        self.meters = Meters(cfg.meters, cfg.keys())
+        self.meters = cfg.table if getattr(cfg, "table", None) is not None else \
+            Meters.of(cfg.meters, cfg.keys())
         if decoder is None:
             decoder = Decoder()
             decoder.keys = self.meters  # the meter table answers the decoder's key lookups
