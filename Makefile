@@ -72,13 +72,16 @@ conformance: host-mpy
 # Speed and heap under both interpreters (lib/ as .mpy under MicroPython, as on the device),
 # then the same 10,000-decode run on smaller heaps: the smallest one that passes is the figure
 # (64wK is 64 K words: the heap of a 32-bit ESP32 with 64 KB, micropython-esp32.md §4).
-bench: host-mpy
+bench: host-mpy $(UMQTT_DIR)/umqtt/simple.py
 	$(VPY) tools/bench.py $(SHARED)/vectors/bench_set.jsonl
 	$(MPY) -X heapsize=$(MP_HEAP) tools/bench.py --lib=$(HOST_MPY) $(SHARED)/vectors/bench_set.jsonl
 	@for h in 64K 64wK 80K 96K; do echo "-- 10,000 decodes with -X heapsize=$$h:"; \
 	  $(MPY) -X heapsize=$$h tools/bench.py --lib=$(HOST_MPY) --mixed-only \
 	    $(SHARED)/vectors/bench_set.jsonl || true; done
 	$(MPY) -X heapsize=4M tools/bench_spool.py --lib=$(HOST_MPY)
+	tools/bench-gateway.sh $(MPY) $(HOST_MPY)
+	@echo "-- radio loss budget: 500 meters (31 telegrams/s), 120 s simulated, ESP32 cost x150:"
+	$(MPY) -X heapsize=32M tools/bench_radio.py --lib=$(HOST_MPY) --quiet
 
 # A seeded mutation run under MicroPython (hypothesis covers CPython in test-cpython). The
 # harness compiles itself from source and holds its corpus and the results it checks: a larger heap
