@@ -109,7 +109,7 @@ $(UMQTT_DIR)/umqtt/simple.py: $(VENV)/.stamp
 
 # The gateway on the host board: simulated radio, LittleFS image in build/, a local broker.
 #   make run [RADIO=cc1101|im871a|amb8465] [CONFIG=path] [SCENARIO=path] [BROKER=host:port]
-RUN_HEAP ?= 256K
+RUN_HEAP ?= 512K
 run: host-mpy $(UMQTT_DIR)/umqtt/simple.py
 	RADIO=$(RADIO) CONFIG=$(CONFIG) SCENARIO=$(SCENARIO) BROKER=$(BROKER) \
 	  tools/run-host.sh $(MPY) $(RUN_HEAP) $(HOST_MPY) $(UMQTT_DIR)

@@ -27,6 +27,17 @@ FORMATS_PATH = "/flash/formats.txt"
 SPOOL_BYTES = 1024 * 1024
 QUIET = bool(os.getenv("WMBUS_QUIET"))
 STATE_MS = int(os.getenv("WMBUS_STATE_MS") or 60000)
+# Remote operation: application slots on the host filesystem (boot.py reads them before
+# setup() has mounted /flash), the command seq on the flash image.
+OTA_ROOT = os.getenv("WMBUS_OTA") or "build/run/ota"
+REMOTE_SEQ = "/flash/remote.seq"
+RESTART_EXIT = 75  # tools/run-host.sh starts the firmware again on this exit status
+
+
+def restart():
+    """machine.reset() for the host: the process ends and run-host.sh starts it again."""
+    print("host: restart")
+    raise SystemExit(RESTART_EXIT)
 
 
 def setup(cfg):

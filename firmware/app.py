@@ -32,6 +32,9 @@ METERS_PATH = getattr(board, "METERS_PATH", "/meters.txt")
 WDT_MS = getattr(board, "WDT_MS", 120000)
 QUEUE_SLOTS = getattr(board, "QUEUE_SLOTS", 64)  # frames; 4 KB of ring
 STATE_MS = getattr(board, "STATE_MS", 60000)
+# Application updates (lib/ota.py; None: off) and the last accepted command's seq (remote.py).
+OTA_ROOT = getattr(board, "OTA_ROOT", "/ota")
+REMOTE_SEQ = getattr(board, "REMOTE_SEQ", "/remote.seq")
 # Driver names for the configured link modes.
 _MODES = {"T1": "T1", "C1": "C1", "C1+T1": "T1+C1"}
 
@@ -295,10 +298,73 @@ def start():
     return gw, wifi, clock, wdt
 
 
+def _exists(path):
+    import os
+
+    try:
+        os.stat(path)
+        return True
+    except OSError:
+        return False
+
+
+def restart(gw):
+    """Start again: into a new configuration or version, or back from one (rollback). What
+    waits in RAM goes to the spool first."""
+    gw.flush()
+    if hasattr(board, "restart"):
+        board.restart()  # the host board: tools/run-host.sh starts the firmware again
+    import machine
+
+    machine.reset()
+
+
+def make_remote(cfg, gw, wdt):
+    """Remote operation (lib/remote.py) when the configuration has a `remote` section and a
+    broker, and the new version's deadline (lib/ota.py) when one is on trial:
+    (remote or None, trial or None)."""
+    trial = None
+    ota = None
+    # ota's code (10 KB of heap) only when it can be needed: remote operation on, or an
+    # update installed (boot.json).
+    if OTA_ROOT and (cfg.remote is not None or _exists(OTA_ROOT + "/boot.json")):
+        import ota
+
+        trial = ota.Trial(OTA_ROOT, cfg.remote["confirm_s"] if cfg.remote else 300)
+        if not trial.pending:
+            trial = None
+    remote = None
+    if cfg.remote is not None and hasattr(gw.link, "subscribe"):
+        import remote as remote_mod
+
+        def tick():  # while an update downloads: the watchdog, and frames off the radio
+            if wdt is not None:
+                wdt.feed()
+            gw.service_radio()
+
+        updater = ota.Updater(OTA_ROOT, log=log).install if ota is not None else None
+        remote = remote_mod.Remote(cfg.remote["secret"].value, gw.topics,
+                                   lambda t, p, r=False: gw.link.publish(t, p, r),
+                                   REMOTE_SEQ, CONFIG_PATH, lambda: restart(gw),
+                                   publish_state=gw.publish_state, updater=updater,
+                                   tick=tick, log=log)
+        command = gw.topics.command.encode()  # bytes: umqtt measures it with len()
+        gw.link.on_message = remote.handle
+        gw.on_connect = lambda: gw.link.subscribe(command)
+    if ota is not None or remote is not None:
+        def remote_state():
+            return {"commands": remote.counters if remote is not None else None,
+                    "app": ota.status(OTA_ROOT) if ota is not None else None}
+
+        gw.remote_state = remote_state
+    return remote, trial
+
+
 def main():
     gw, wifi, clock, wdt = start()
+    remote, trial = make_remote(gw.cfg, gw, wdt)
     try:
-        run(gw, wifi, clock, wdt)
+        run(gw, wifi, clock, wdt, remote=remote, trial=trial)
     except KeyboardInterrupt:
         # Ctrl-C from the REPL or mpremote (make deploy): the hardware watchdog cannot be
         # stopped, only given a long timeout, or it resets the board in the middle of a copy.
@@ -311,7 +377,7 @@ def main():
         raise
 
 
-def run(gw, wifi=None, clock=None, wdt=None, until=None):
+def run(gw, wifi=None, clock=None, wdt=None, until=None, remote=None, trial=None):
     """The main loop; `until` (a function) ends it, for tests and the host board."""
     idle = 0
     mqtt_error = None
@@ -320,6 +386,17 @@ def run(gw, wifi=None, clock=None, wdt=None, until=None):
         if clock is not None:
             clock.service(net)
         busy = gw.step(net)
+        if remote is not None and remote.service():
+            busy = True
+        if trial is not None and trial.pending:
+            # A new version proves itself by connecting and publishing its state in time.
+            verdict = trial.check(gw.link.connected and gw.publish_state())
+            if verdict == "confirmed":
+                log("ota: this version is confirmed")
+                gw.publish_state()  # the state topic says so now, not a state period later
+            elif verdict == "expired":
+                log("ota: not up and reporting within the deadline: back to the last version")
+                restart(gw)
         link = gw.link
         now_error = (link.connected, getattr(link, "last_error", None))
         if now_error != mqtt_error:  # say what changed: connected, or why not

@@ -92,6 +92,8 @@ class Gateway:
         self.started_ms = ticks_ms()
         self.config_errors = []
         self.extra_state = None  # a function adding the firmware's part (WiFi) to state
+        self.remote_state = None  # a function adding remote operation's part (remote, ota)
+        self.on_connect = None  # called after every (re)connect: the command subscription
         self._load_formats()
 
     # -- the loop ------------------------------------------------------------------------
@@ -330,6 +332,8 @@ class Gateway:
         """After every (re)connect: availability, and discovery for the meters already heard
         (a broker restarted without persistence has lost the retained messages)."""
         self.link.publish(self.topics.status, b"online", True)
+        if self.on_connect is not None:
+            self.on_connect()  # a clean session: subscriptions are gone after a reconnect
         a = self.meters.announced
         for i in range(len(a)):
             a[i] = 0
@@ -361,7 +365,8 @@ class Gateway:
                 "meters_heard": sum(1 for n in t.telegrams if n),
                 "meters_key_problem": wrong_key, "unknown_meters": unknown,
                 "config_errors": self.config_errors,
-                "network": self.extra_state() if self.extra_state else None}
+                "network": self.extra_state() if self.extra_state else None,
+                "remote": self.remote_state() if self.remote_state else None}
 
     def meter_state(self, n):
         """Chunk n of the per-meter state: {id: {name, last_seen, rssi_dbm, telegrams,

@@ -33,6 +33,19 @@ if [ -z "${BROKER:-}" ]; then
   for _ in $(seq 50); do (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && break; sleep 0.1; done
 fi
 echo "watch it: mosquitto_sub -h ${BROKER%:*} -p ${BROKER##*:} -v -t 'wmbus/#'"
-WMBUS_BROKER=$BROKER WMBUS_RADIO=${RADIO:-} WMBUS_CONFIG=${CONFIG:-} WMBUS_SCENARIO=${SCENARIO:-} \
-MICROPYPATH=build/run:$lib:$umqtt:tools:.frozen \
-  "$mp" -X heapsize="$heap" tools/hostrun.py firmware
+# A remote configuration change rewrites the config file: the sample is copied, not changed.
+cfg=${CONFIG:-}
+if [ -z "$cfg" ]; then cfg=build/run/config.json; cp tools/samples/host-config.json "$cfg"; fi
+# boards/host.py restart() (a new configuration or version) exits with 75: start again. A
+# crash while a new version is on trial starts again too, and boot.py rolls back.
+while :; do
+  WMBUS_BROKER=$BROKER WMBUS_RADIO=${RADIO:-} WMBUS_CONFIG=$cfg WMBUS_SCENARIO=${SCENARIO:-} \
+  MICROPYPATH=build/run:$lib:$umqtt:tools:.frozen \
+    "$mp" -X heapsize="$heap" tools/hostrun.py firmware
+  rc=$?
+  if [ $rc = 75 ]; then echo "run: restarting the firmware"; continue; fi
+  if [ $rc != 0 ] && grep -q '"pending": true' build/run/ota/boot.json 2>/dev/null; then
+    echo "run: the new version failed on trial; starting again (boot.py rolls back)"; continue
+  fi
+  exit $rc
+done

@@ -111,7 +111,10 @@ def render():
            "radio": {"kind": "cc1101", "mode": "C1+T1"},
            "meters": meters,
            "publish": {"decoded": True, "raw": True, "raw_unknown": False, "discovery": True,
-                       "min_interval_s": 60, "repeat_window_s": 10}}
+                       "min_interval_s": 60, "repeat_window_s": 10},
+           # Remote operation (README): commands signed with this secret; a real gateway's
+           # secret is its own and kept out of any repository.
+           "remote": {"secret": "host-demo-secret-change-me"}}
     return "\n".join(lines) + "\n", json.dumps(cfg, indent=2) + "\n"
 
 
