@@ -105,6 +105,12 @@ class Subscriber:
         except (EOFError, OSError):
             pass
 
+    def publish(self, topic, payload, retain=False):
+        """QoS 0: enough for a test's command (the broker delivers it to the subscriber)."""
+        if isinstance(payload, str):
+            payload = payload.encode()
+        self._send(0x30 | (1 if retain else 0), _str(topic) + payload)
+
     def ping(self):
         self._send(0xC0, b"")
 

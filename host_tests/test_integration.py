@@ -327,3 +327,54 @@ def test_unreadable_config_is_reported_and_the_radio_still_spools():
         assert gw.alive(), gw.output()
     finally:
         gw.stop()
+
+
+def test_remote_configuration_checked_before_it_is_applied():
+    sys.path.insert(0, os.path.join(gwproc.ROOT, "tools"))
+    import bundle
+
+    secret = "integration-test-secret-0123"
+    d = gwproc.workdir()
+    broker = gwproc.Broker(d)
+    sub = Subscriber(broker.port)
+    cfg = config(broker.port)
+    cfg["remote"] = {"secret": secret}
+    gw = gwproc.Gateway(d, cfg, [line(water(8000, 1), 2)], heap=HEAP, broker_port=broker.port)
+    cfg_path = os.path.join(d, "config.json")
+    try:
+        assert sub.wait_for(lambda m: readings(sub), 30), gw.output()
+        with open(cfg_path) as f:
+            before = f.read()
+
+        def replies():
+            return [json.loads(p) for _t, p, _r in sub.where("wmbus/it-1/state/command")]
+
+        # Forged: a wrong secret. Refused, nothing said about why beyond that.
+        sub.publish("wmbus/it-1/command", bundle.sign({"cmd": "state"}, "not-the-secret-0000",
+                                                      seq=1))
+        # Invalid: a port out of range. Refused with the field named; the file untouched.
+        sub.publish("wmbus/it-1/command", bundle.sign(
+            {"cmd": "config", "merge": {"mqtt": {"port": 70000}}}, secret, seq=2))
+        got = sub.wait_for(lambda m: [r for r in replies() if r["seq"] == 2], 20)
+        assert got, gw.output()
+        assert replies()[0] == {"ok": False, "seq": None, "errors": ["not authenticated"]}
+        refused = got[0]
+        assert not refused["ok"]
+        assert any("mqtt.port" in e for e in refused["errors"]), replies()
+        with open(cfg_path) as f:
+            assert f.read() == before
+        assert gw.alive()
+        # Valid: applied, and the gateway restarts into it (the host board exits with 75).
+        sub.publish("wmbus/it-1/command", bundle.sign(
+            {"cmd": "config", "merge": {"publish": {"raw": True}}}, secret, seq=3))
+        assert sub.wait_for(lambda m: [r for r in replies() if r["seq"] == 3 and r["ok"]], 20), \
+            gw.output()
+        gw.proc.wait(20)
+        assert gw.proc.returncode == 75, gw.output()
+        with open(cfg_path) as f:
+            assert json.load(f)["publish"]["raw"] is True
+        assert secret not in "".join(p.decode(errors="replace") for _t, p, _r in sub.messages)
+    finally:
+        gw.stop()
+        sub.close()
+        broker.stop()

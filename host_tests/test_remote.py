@@ -339,11 +339,15 @@ def test_handle_defers_and_filters_topic():
     h = Harness()
     msg = remote.sign('{"seq": 1, "cmd": "state"}', SECRET)
     assert not h.remote.handle("wmbus/gw-1/state", msg)
+    second = remote.sign('{"seq": 2, "cmd": "state"}', SECRET)
     assert h.remote.handle("wmbus/gw-1/command", msg)
-    assert not h.remote.handle(b"wmbus/gw-1/command", msg)  # one waits already: dropped
+    assert h.remote.handle(b"wmbus/gw-1/command", second)  # two in a row: both kept
+    for _ in range(remote.MAX_PENDING - 2):
+        assert h.remote.handle(b"wmbus/gw-1/command", second)
+    assert not h.remote.handle(b"wmbus/gw-1/command", second)  # one too many: dropped
     assert h.sent == [] and h.states == 0  # nothing done inside the MQTT callback
-    assert h.remote.service() and not h.remote.service()
-    assert h.states == 1 and h.remote.counters["dropped"] == 1
+    assert h.remote.service() and h.remote.service()  # oldest first, one per pass
+    assert h.states == 2 and h.remote.counters["dropped"] == 1
 
 
 def test_oversized_command_rejected():

@@ -36,6 +36,7 @@ _MAC_HEAD = b',"mac":"'
 _MAC_TAIL = 74  # len(',"mac":"') + 64 hex digits + len('"}')
 MAX_COMMAND = 32768  # bytes: a whole config.json with a few hundred meters and their keys
 MAX_REASONS = 20  # errors/warnings listed in one answer
+MAX_PENDING = 4  # commands kept between two passes of the main loop (a config may be 32 KB)
 COMMANDS = ("config", "update", "state", "restart")
 
 
@@ -165,32 +166,30 @@ class Remote:
         self.log = log or (lambda text: None)
         self.max_bytes = max_bytes
         self.last_seq = self._load_seq()
-        self._pending = None
+        self._pending = []  # commands waiting for service(), oldest first
         self.counters = {"accepted": 0, "rejected_auth": 0, "rejected_replay": 0,
                          "refused": 0, "dropped": 0}
 
     # -- from the MQTT link --------------------------------------------------------------
 
     def handle(self, topic, msg):
-        """Link.on_message: keep a command for service(). One at a time: a command that comes
-        while one waits is dropped (counted) and its sender sees no answer."""
+        """Link.on_message: keep a command for service(). At most MAX_PENDING wait: one more
+        is dropped (counted) and its sender sees no answer."""
         if type(topic) is str:
             topic = topic.encode()
         if topic != self._command_topic:  # umqtt hands in bytes
             return False
-        if self._pending is not None:
+        if len(self._pending) >= MAX_PENDING:
             self.counters["dropped"] += 1
             return False
-        self._pending = msg
+        self._pending.append(msg)
         return True
 
     def service(self):
         """Act on the waiting command, if any (from the main loop). True when there was one."""
-        msg = self._pending
-        if msg is None:
+        if not self._pending:
             return False
-        self._pending = None
-        self.execute(msg)
+        self.execute(self._pending.pop(0))
         return True
 
     # -- one command ---------------------------------------------------------------------
