@@ -1,3 +1,5 @@
+# micropython-heap=160K: two simulated chips (host-only, ~20 KB each) beside the driver and the
+# decoder; the driver's own heap is what the 128 KB modules test.
 """The CC1101 simulator against the data sheet (SWRS061) and radio.md's errata, through raw SPI."""
 
 import gc
