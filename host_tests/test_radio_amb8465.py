@@ -9,7 +9,7 @@ import gc
 
 from radio import FrameQueue, MODE_T1, MODE_C1
 from radio.amb8465 import AMB8465, rssi_dbm
-from simradio.modules import Clock, SimAMB8465, transmissions, xor_cs
+from simradio.modules import Clock, SimAMB8465, transmissions, xor_cs, pump as run, drain as frames
 
 FWV = bytes.fromhex("ff0c00f3")
 SERIAL = bytes.fromhex("ff0b00f4")
@@ -28,19 +28,6 @@ def setup(mode="T1+C1", baudrate=115200, **simkw):
     drv = AMB8465(q, uart=sim, reset=sim.reset, mode=mode, baudrate=baudrate,
                   ticks_ms=clock.ticks_ms, sleep_ms=clock.sleep_ms)
     return clock, sim, q, drv
-
-
-def run(drv, clock, ms, step=5):
-    for _ in range(ms // step):
-        clock.advance_ms(step)
-        drv.poll()
-
-
-def frames(q):
-    out = []
-    while len(q):
-        out.append(q.get())
-    return out
 
 
 def test_checksum_examples():

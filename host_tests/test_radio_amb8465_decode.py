@@ -6,7 +6,7 @@ import gc
 
 from radio import FrameQueue
 from radio.amb8465 import AMB8465
-from simradio.modules import Clock, SimAMB8465, transmissions
+from simradio.modules import Clock, SimAMB8465, transmissions, pump as run, drain as frames
 from wmbus import Decoder
 
 # The decoder loads its driver tables on its first telegram: let it now, after a collection,
@@ -24,19 +24,6 @@ def setup():
     drv = AMB8465(q, uart=sim, reset=sim.reset, mode="T1+C1", ticks_ms=clock.ticks_ms,
                   sleep_ms=clock.sleep_ms)
     return clock, sim, q, drv
-
-
-def run(drv, clock, ms, step=5):
-    for _ in range(ms // step):
-        clock.advance_ms(step)
-        drv.poll()
-
-
-def frames(q):
-    out = []
-    while len(q):
-        out.append(q.get())
-    return out
 
 
 def test_telegrams_bit_exact_through_decoder():

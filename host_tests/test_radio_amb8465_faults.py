@@ -4,7 +4,7 @@ hung module (watchdog, reset, reconfiguration at the stored baud rate), UART buf
 
 from radio import FrameQueue
 from radio.amb8465 import AMB8465
-from simradio.modules import Clock, SimAMB8465, transmissions
+from simradio.modules import Clock, SimAMB8465, transmissions, pump as run, drain
 
 FWV = bytes.fromhex("ff0c00f3")
 
@@ -19,17 +19,8 @@ def setup(rxbuf=256):
     return clock, sim, q, drv
 
 
-def run(drv, clock, ms, step=5):
-    for _ in range(ms // step):
-        clock.advance_ms(step)
-        drv.poll()
-
-
 def frames(q):
-    out = []
-    while len(q):
-        out.append(q.get()[0])
-    return out
+    return [f[0] for f in drain(q)]
 
 
 def test_bad_checksum_counted_and_dropped():

@@ -9,7 +9,8 @@ import gc
 from radio import FrameQueue, MODE_T1, MODE_C1
 from radio.im871a import IM871A
 from radio.uartmod import crc_x25
-from simradio.modules import Clock, SimIM871A, transmissions, crc_x25 as sim_crc
+from simradio.modules import (
+    Clock, SimIM871A, transmissions, crc_x25 as sim_crc, pump as run, drain as frames)
 
 
 def hci(ctrl_ep, msg_id, payload=b""):
@@ -29,21 +30,6 @@ def setup(mode="T1+C1", start_ms=0, **simkw):
     drv = IM871A(q, uart=sim, reset=sim.reset, mode=mode, ticks_ms=clock.ticks_ms,
                  sleep_ms=clock.sleep_ms)
     return clock, sim, q, drv
-
-
-def run(drv, clock, ms, step=5):
-    n = 0
-    for _ in range(ms // step):
-        clock.advance_ms(step)
-        n += drv.poll()
-    return n
-
-
-def frames(q):
-    out = []
-    while len(q):
-        out.append(q.get())
-    return out
 
 
 def test_crc_x25_check_value():

@@ -4,7 +4,8 @@ a hung or deaf module (watchdog, reset, reconfiguration), UART buffer overflow.
 
 from radio import FrameQueue
 from radio.im871a import IM871A
-from simradio.modules import Clock, SimIM871A, transmissions, crc_x25 as sim_crc, PERIOD
+from simradio.modules import (
+    Clock, SimIM871A, transmissions, crc_x25 as sim_crc, PERIOD, pump as run, drain as frames)
 
 
 def hci(ctrl_ep, msg_id, payload=b""):
@@ -24,21 +25,6 @@ def setup(mode="T1+C1", start_ms=0, **simkw):
     drv = IM871A(q, uart=sim, reset=sim.reset, mode=mode, ticks_ms=clock.ticks_ms,
                  sleep_ms=clock.sleep_ms)
     return clock, sim, q, drv
-
-
-def run(drv, clock, ms, step=5):
-    n = 0
-    for _ in range(ms // step):
-        clock.advance_ms(step)
-        n += drv.poll()
-    return n
-
-
-def frames(q):
-    out = []
-    while len(q):
-        out.append(q.get())
-    return out
 
 
 def test_corrupted_messages_counted_and_dropped():

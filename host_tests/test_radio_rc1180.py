@@ -11,7 +11,7 @@ import gc
 
 from radio import FrameQueue, MODE_C1
 from radio.rc1180 import RC1180, rssi_dbm
-from simradio.modules import Clock, SimRC1180, transmissions
+from simradio.modules import Clock, SimRC1180, transmissions, pump as run, drain as frames
 
 
 def setup(mode="T1", firmware="original"):
@@ -21,19 +21,6 @@ def setup(mode="T1", firmware="original"):
     drv = RC1180(q, uart=sim, reset=sim.reset, mode=mode, ticks_ms=clock.ticks_ms,
                  sleep_ms=clock.sleep_ms)
     return clock, sim, q, drv
-
-
-def run(drv, clock, ms, step=5):
-    for _ in range(ms // step):
-        clock.advance_ms(step)
-        drv.poll()
-
-
-def frames(q):
-    out = []
-    while len(q):
-        out.append(q.get())
-    return out
 
 
 def test_original_firmware_t1_configuration():

@@ -7,7 +7,7 @@ import gc
 
 from radio import FrameQueue, MODE_T1
 from radio.rc1180 import RC1180
-from simradio.modules import Clock, SimRC1180, transmissions
+from simradio.modules import Clock, SimRC1180, transmissions, pump as run, drain as frames
 from wmbus import Decoder
 
 # The decoder loads its driver tables on its first telegram: let it now, after a collection,
@@ -25,19 +25,6 @@ def setup():
     drv = RC1180(q, uart=sim, reset=sim.reset, mode="T1+C1", ticks_ms=clock.ticks_ms,
                  sleep_ms=clock.sleep_ms)
     return clock, sim, q, drv
-
-
-def run(drv, clock, ms, step=5):
-    for _ in range(ms // step):
-        clock.advance_ms(step)
-        drv.poll()
-
-
-def frames(q):
-    out = []
-    while len(q):
-        out.append(q.get())
-    return out
 
 
 def test_telegrams_bit_exact_through_decoder():

@@ -5,7 +5,7 @@ mode, and a UART buffer overflow (bytes dropped until the line is quiet).
 
 from radio import FrameQueue
 from radio.rc1180 import RC1180
-from simradio.modules import Clock, SimRC1180, transmissions
+from simradio.modules import Clock, SimRC1180, transmissions, pump as run, drain
 
 
 def setup(rxbuf=256):
@@ -18,17 +18,8 @@ def setup(rxbuf=256):
     return clock, sim, q, drv
 
 
-def run(drv, clock, ms, step=5):
-    for _ in range(ms // step):
-        clock.advance_ms(step)
-        drv.poll()
-
-
 def frames(q):
-    out = []
-    while len(q):
-        out.append(q.get()[0])
-    return out
+    return [f[0] for f in drain(q)]
 
 
 def test_lost_byte_frame_dropped_never_passed():

@@ -99,10 +99,11 @@ def render():
     return "\n".join(lines) + "\n", "\n".join(keys) + "\n"
 
 
-def main(argv):
+def update(files, argv, script):
+    """Write {name: text} next to this file, or with --check only report what is stale."""
     check = "--check" in argv
     stale = []
-    for name, text in zip(("telegrams.txt", "keys.txt"), render()):
+    for name, text in files:
         path = os.path.join(HERE, name)
         try:
             with open(path) as f:
@@ -116,11 +117,15 @@ def main(argv):
             with open(path, "w") as f:
                 f.write(text)
     if check and stale:
-        print("out of date: %s (run tools/samples/make_samples.py)" % ", ".join(stale))
+        print("out of date: %s (run tools/samples/%s)" % (", ".join(stale), script))
         return 1
     if not check:
         print("wrote %s" % (", ".join(stale) if stale else "nothing (up to date)"))
     return 0
+
+
+def main(argv):
+    return update(zip(("telegrams.txt", "keys.txt"), render()), argv, "make_samples.py")
 
 
 if __name__ == "__main__":

@@ -27,7 +27,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "..", "lib"))
 sys.path.insert(0, HERE)
 
 from wmbus import build  # noqa: E402
-from make_samples import sample_key  # noqa: E402
+from make_samples import sample_key, update  # noqa: E402
 
 WATER = ("57312468", "KAM", 0x1B, 0x16)
 HEAT = ("67810243", "KAM", 0x34, 0x04)
@@ -119,27 +119,7 @@ def render():
 
 
 def main(argv):
-    check = "--check" in argv
-    stale = []
-    for name, text in zip(("scenario.txt", "host-config.json"), render()):
-        path = os.path.join(HERE, name)
-        try:
-            with open(path) as f:
-                current = f.read()
-        except OSError:
-            current = None
-        if current == text:
-            continue
-        stale.append(name)
-        if not check:
-            with open(path, "w") as f:
-                f.write(text)
-    if check and stale:
-        print("out of date: %s (run tools/samples/make_scenario.py)" % ", ".join(stale))
-        return 1
-    if not check:
-        print("wrote %s" % (", ".join(stale) if stale else "nothing (up to date)"))
-    return 0
+    return update(zip(("scenario.txt", "host-config.json"), render()), argv, "make_scenario.py")
 
 
 if __name__ == "__main__":

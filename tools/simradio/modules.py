@@ -383,6 +383,23 @@ class SimModule:
         raise NotImplementedError
 
 
+def pump(drv, clock, ms, step=5):
+    """Run a driver for `ms` of simulated time, polling every `step` ms: the frames queued."""
+    n = 0
+    for _ in range(ms // step):
+        clock.advance_ms(step)
+        n += drv.poll()
+    return n
+
+
+def drain(q):
+    """Everything in a FrameQueue, oldest first, as get() gives it."""
+    out = []
+    while len(q):
+        out.append(q.get())
+    return out
+
+
 def transmissions(start_us, specs, gap_us=100000, rssi_dbm=-60):
     """Test traffic: one Transmission per spec (mode, frame_format[, extra]) from its own
     meter (id 10000000 + i, KAM, an unencrypted volume record), `gap_us` apart, RSSI
