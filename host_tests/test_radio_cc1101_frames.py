@@ -1,3 +1,5 @@
+# micropython-heap=160K: the simulated chip (host-only, ~20 KB) and its long test frames beside
+# the driver and the decoder; the driver's own heap is what the 128 KB modules test.
 """CC1101 driver on the simulated chip: T1 and C1 (frames A and B) received bit-exact, the
 longest frames, CRC failures, RSSI."""
 

@@ -1,3 +1,5 @@
+# micropython-heap=160K: the simulated chip (host-only, ~20 KB) and its long test frames beside
+# the driver and the decoder; the driver's own heap is what the 128 KB modules test.
 """CC1101 driver recovery (overflow, the 66/67-byte erratum, watchdog) and its real-time budget
 at 50 telegrams/s, all in simulated time."""
 

@@ -12,7 +12,9 @@ MQTT round trip comes between the radio and a frame it is receiving for longer t
 (the radio issue's real-time budget, README). The units, most urgent first:
     1. frames from the radio queue: filtered, checked for repeats, decoded (known meters),
        appended to the spool's RAM batch                     (~1 ms each on an ESP32)
-    2. a spool flush when the batch is due (records or age)  (one 4 KiB erase, 30-50 ms)
+    2. a spool flush when the batch is due (64 telegrams or 5 s: one 4 KiB erase, 30-50 ms,
+       during which the radio is not served: rare erases are what keeps a CC1101's losses
+       down; what a power cut can take is the last 5 s, see lib/spool.py)
     3. one spooled telegram published with QoS 1, then acknowledged in the spool
     4. housekeeping: MQTT keepalive, state, discovery, learnt formats to flash
 
@@ -48,7 +50,7 @@ _TICKS_MASK = 0x3FFFFFFF  # receive times kept in 30 bits (the ESP32's ticks per
 
 class Gateway:
     def __init__(self, cfg, radio, spool, link, decoder=None, formats_path=None,
-                 flush_records=16, flush_ms=2000, state_ms=60000, now_unix=None):
+                 flush_records=64, flush_ms=5000, state_ms=60000, now_unix=None):
         self.cfg = cfg
         self.radio = radio
         self.queue = radio.queue if radio is not None else None

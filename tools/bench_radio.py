@@ -425,10 +425,11 @@ def make_spool(radio, cpu, rng, flash_ms):
         dev = RamDisk(256)
         vfs.VfsLfs2.mkfs(dev)
         vfs.mount(vfs.VfsLfs2(dev), mount)
-        return BenchSpool(mount + "/spool", 512 * 1024)
+        return BenchSpool(mount + "/spool", 512 * 1024, buffer_bytes=4096)  # as firmware/app.py
     import tempfile
 
-    return BenchSpool(tempfile.mkdtemp(prefix="bench_radio_") + "/spool", 512 * 1024)
+    return BenchSpool(tempfile.mkdtemp(prefix="bench_radio_") + "/spool", 512 * 1024,
+                      buffer_bytes=4096)
 
 
 class RamDisk:

@@ -82,6 +82,7 @@ _READ = const(0x80)
 _BURST = const(0x40)
 _PKTLEN = const(0x06)
 _PKTCTRL0 = const(0x08)
+_ARM = b"\x3a\x08\x02\x34"  # SFRX; PKTCTRL0 = 0x02 (infinite length); SRX
 _MCSM0 = const(0x18)
 _SRES = const(0x30)
 _SCAL = const(0x33)
@@ -199,6 +200,7 @@ class CC1101:
         self.info = {"radio": "cc1101", "partnum": None, "version": None, "mode": "T1+C1"}
         self.lqi = None
         self.rssi = None
+        self._sig = -1  # the RSSI register of the frame arriving, once read
         self._raw = bytearray(_RAW_MAX)
         self._dec = bytearray(292)  # frame A of the T1 frame being decoded
         # A T1 frame waits here for its 3-of-6 decoding, done in slices while the chip is idle:
@@ -335,11 +337,16 @@ class CC1101:
         return True
 
     def _arm(self):
-        """SIDLE, SFRX, infinite length, SRX: ready for the next sync word."""
+        """SIDLE, SFRX, infinite length, SRX: ready for the next sync word. The last three
+        go in one SPI transaction (SWRS061 §10.4: a command strobe may be followed by any
+        other access without CSn going high): each call costs the ESP32 most of a
+        millisecond of Python, time in which the chip is not listening. SFRX stays apart from
+        SIDLE, so that the chip is in IDLE when it comes."""
         self._strobe(_SIDLE)
-        self._strobe(_SFRX)
-        self._write(_PKTCTRL0, 0x02)
-        self._strobe(_SRX)
+        self._cs(0)
+        self._spi.write(_ARM)
+        self._cs(1)
+        self._sig = -1
         self._state = _WAIT
         self._t[_T_CHECK] = self._ms()
 
@@ -446,6 +453,11 @@ class CC1101:
                 self.counters["crc"] += 1
                 self._arm()
                 return 0
+            if self._sig < 0 and self._got >= 12:
+                # RSSI is frozen at sync and LQI covers the 64 symbols after it (DN505,
+                # SWRS061 §17.6): read them now, while the frame arrives, not in the dead time
+                # between its end and the re-arm.
+                self._signal()
             if self._switch_at >= 0 and self._got + 1 > self._switch_at:
                 # fewer than 256 bytes to come: fixed length ends the packet at the frame end
                 self._write(_PKTCTRL0, 0x00)
@@ -515,12 +527,16 @@ class CC1101:
             return False
         return _crc_ok(self._frame, 0, 10)
 
+    def _signal(self):
+        self._sig = self._status(_RSSI)  # frozen at sync until the next RX entry (DN505)
+        self.lqi = self._status(_LQI) & 0x7F  # bit 7 is CRC_OK (hardware CRC off: reads 1)
+
     def _finish(self):
-        raw = self._status(_RSSI)  # frozen at sync until the next RX entry (DN505)
-        lqi = self._status(_LQI) & 0x7F  # bit 7 is CRC_OK (hardware CRC off: reads 1)
+        if self._sig < 0:  # a short frame: all of it came in one read
+            self._signal()
+        sig = self._sig
         self._arm()
-        self.rssi = rssi_dbm(raw)
-        self.lqi = lqi
+        self.rssi = rssi_dbm(sig)
         if self._mode == MODE_T1:
             # 3-of-6 decoding costs ~0.1 ms per byte on an ESP32: it waits until the chip is
             # idle (_decode_slice), so that the next frame's FIFO is served in time
