@@ -155,7 +155,8 @@ def echo(topic, payload):
         fields = ["%s=%s" % (k, r[k]) for k in sorted(r)
                   if k.startswith(("total_", "target_", "current_", "flow_", "status"))
                   and r[k] not in (None, "")]
-        print("reading %s %s (%s, %s dBm): %s" % (r.get("id"), r.get("name"), r.get("meter"),
+        print("reading %s %s (%s, %s dBm): %s" % (r.get("id"), r.get("name"),
+                                                   r.get("meter") or r.get("media"),
                                                    r.get("rssi_dbm"), " ".join(fields)))
     elif topic.endswith("/state") and not QUIET:
         s = json.loads(payload)
