@@ -14,7 +14,7 @@ For each radio: the building of tools/simradio/air.py (500 Kamstrup C1 meters ev
 lib/radio, lib/gateway.Gateway (filters, repeats, decode, spool append, flush, publish) with
 the real Spool (a LittleFS RAM disk under MicroPython) and the firmware's main loop
 (firmware/app.py run(): step, and a 1-5 ms sleep when there was nothing to do), with the
-firmware's defaults (64 queue slots in a 4 KB ring, UART rxbuf 8192, flush every 16 records or 2 s, state
+firmware's defaults (64 queue slots in a 4 KB ring, UART rxbuf 8192, flush every 64 records or 5 s, state
 every 60 s, publish.decoded and publish.raw on; discovery off: a steady state, not a boot).
 
 Time: one simulated clock. The CPU time of all Python work - driver, decoder, JSON, spool,
