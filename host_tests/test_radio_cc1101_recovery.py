@@ -24,6 +24,24 @@ def test_late_poll_overflows_then_recovers():
     assert not sim.violations
 
 
+def test_a_short_frame_the_driver_missed_is_taken_from_the_overflowed_fifo():
+    # The driver is busy for the whole of a short frame and long after it: in infinite length
+    # the chip fills the FIFO with the noise after the frame and overflows, the frame itself
+    # in the first bytes. They are read before SFRX and pass the CRC checks like any frame.
+    for l_field, mode, fmt in ((30, "C1", "A"), (40, "C1", "B"), (20, "T1", "A")):
+        sim, q, drv = rig()
+        txs = spaced(((30, "C1", "A", -70), (l_field, mode, fmt, -70), (50, "T1", "A", -70)),
+                     gap_us=30000)
+        sim.feed(txs)
+        out = run(sim, q, drv, txs[0].end_us + 5000)
+        sim.advance_to(txs[1].end_us + 10000)  # 125 bytes of noise after it: overflowed
+        assert sim.stats["overflows"] == 1 and sim.marcstate() == 0x11
+        out = run(sim, q, drv, txs[-1].end_us + 20000, out=out)
+        assert [f[0] for f in out] == [t.frame for t in txs], (l_field, mode, fmt)
+        assert q.counters["salvaged"] == 1 and q.counters["overflow"] == 0
+        assert q.counters["crc"] == 0 and not sim.violations
+
+
 def test_66_67_byte_erratum_recovered_by_the_stall_timeout():
     sim, q, drv = rig()
     # C1 frame B with L(on air) = 66: 69 bytes after sync. The header is read at byte 4, then the

@@ -8,7 +8,8 @@ How a frame is received (radio.md §2.4, strategy A with v5's re-arm order):
    word 0x543D, which both T1 (preamble tail + T sync) and C1 (first half of its 32-bit sync)
    contain; without a GDO2 pin, RXBYTES > 0 tells the same.
 2. The first three bytes after sync give the mode and L: 54 CD / 54 3D + L is C1 frame A / B;
-   anything else is T1, whose first three chip bytes decode (3-of-6) to L and C.
+   anything else is T1, whose first three chip bytes decode (3-of-6) to L and C. They are read
+   with everything else already there (but one byte): a short frame is often complete by then.
 3. PKTLEN = every byte since sync (Errata 2: the 54 xx pair included, never 0), fixed length, so
    the chip stops at the frame end; frames of 256 bytes or more stay in infinite mode with
    PKTLEN = total mod 256 until fewer than 256 bytes remain (TI's "packet length > 255" method).
@@ -23,7 +24,9 @@ How a frame is received (radio.md §2.4, strategy A with v5's re-arm order):
    arriving: on an ESP32 it costs about 0.1 ms per byte, more than a FIFO deadline allows. So a
    T1 frame may be queued after a C1 frame that followed it; rx_ticks keeps the air order.
 
-Recovery: RXBYTES bit 7 or MARCSTATE RXFIFO_OVERFLOW -> SIDLE + SFRX (counters["overflow"]); no
+Recovery: RXBYTES bit 7 or MARCSTATE RXFIFO_OVERFLOW -> the frame is taken from the stopped FIFO
+when it fits there (counters["salvaged"]: the driver was late, e.g. behind a flash erase, but
+the chip kept the first 64 bytes), then SIDLE + SFRX (else counters["overflow"]); no
 new byte for `stall_ms` while a frame is arriving (the 66/67-byte erratum, Errata 5) -> the same.
 Watchdog: no sync for `silence_ms`, or the chip in a MARCSTATE other than RX or calibrating ->
 full re-initialisation (counters["resets"]). Calibration: SCAL at start and every `recal_ms`
@@ -179,7 +182,7 @@ class CC1101:
             raise ValueError("cc1101: mode %r (one register set receives T1 and C1)" % (mode,))
         self.queue = queue
         self.counters = queue.counters
-        for name in ("syncs", "stalls", "garbage"):
+        for name in ("syncs", "stalls", "garbage", "salvaged"):
             if name not in self.counters:
                 self.counters[name] = 0
         self._spi = spi
@@ -409,7 +412,7 @@ class CC1101:
             if g2 is None:
                 nb = self._rxbytes()
                 if nb & 0x80:
-                    return self._overflow()
+                    return self._overflow(nb)
                 if nb == 0:
                     if ticks_diff(now, self._t[_T_CHECK]) >= self.check_ms:
                         return self._housekeeping(now)
@@ -422,21 +425,31 @@ class CC1101:
         if st == _HEAD:
             nb = self._rxbytes()
             if nb & 0x80:
-                return self._overflow()
+                return self._overflow(nb)
             if nb < 4:  # three bytes, and one left in the FIFO (SWRZ020)
                 return self._stall_check(now)
-            self._read_fifo(0, 3)
+            # Everything there but one byte, header included: on an ESP32 this is ~4 ms after
+            # the sync, so a short frame is often complete already (one SPI round trip less)
+            k = nb - 1
+            self._read_fifo(0, k)
             if not self._header():
                 self._arm()
                 return 0
-            self._got = 3
+            self._got = k
+            if k >= self._total:  # the chip is past the frame end: _finish re-arms it
+                return self._finish()
+            if self._check_at and k >= self._check_at and not self._block1_ok():
+                self.counters["crc"] += 1
+                self._arm()
+                return 0
+            self._program_length()
             self._t[_T_PROGRESS] = now
             self._state = st = _BODY
         # _BODY: drain what is there
         for _ in range(4):
             nb = self._rxbytes()
             if nb & 0x80:
-                return self._overflow()
+                return self._overflow(nb)
             rem = self._total - self._got
             if nb >= rem:
                 self._read_fifo(self._got, rem)
@@ -465,7 +478,8 @@ class CC1101:
         return 0
 
     def _header(self):
-        """Mode, format and total byte count from the first three bytes; programs PKTLEN."""
+        """Mode, format and total byte count from the first three bytes (False: not a
+        frame). PKTLEN is programmed apart (_program_length): not when the frame is in."""
         r = self._raw
         c = self.counters
         if r[0] == 0x54:  # C mode: the second half of the 32-bit sync (radio.md §3.2)
@@ -500,24 +514,26 @@ class CC1101:
         self._l = l_field
         # Frame A's block 1 (L, C, M, A + CRC) is checked as soon as it is in (T1: 18 chips)
         self._check_at = 0 if self._fmt == FORMAT_B else 14 if self._mode == MODE_C1 else 18
-        o = self._i4  # free until the next RXBYTES read
-        o[0] = _BURST | _PKTLEN  # PKTLEN, PKTCTRL1, PKTCTRL0 in one burst
-        o[2] = 0x00
-        if total < 256:
-            self._switch_at = -1
-            o[1] = total
-            o[3] = 0x00  # fixed length
-        else:
-            if total & 0xFF == 0:  # PKTLEN 0 is not allowed (Errata 2): take one byte more
-                total += 1
-            self._switch_at = total - 255
-            o[1] = total & 0xFF
-            o[3] = 0x02  # infinite until fewer than 256 bytes remain
+        if total >= 256 and total & 0xFF == 0:
+            total += 1  # PKTLEN 0 is not allowed (Errata 2): take one byte more
         self._total = total
+        self._switch_at = total - 255 if total >= 256 else -1
+        return True
+
+    def _program_length(self):
+        """PKTLEN, PKTCTRL1, PKTCTRL0 in one burst: fixed length ends the packet at the frame
+        end; 256 bytes or more stay infinite with PKTLEN = total mod 256 until fewer than 256
+        remain. Written late (the chip already past the frame end) it changes nothing that
+        matters: the driver counts the bytes itself and re-arms at the frame end."""
+        total = self._total
+        o = self._i4  # free until the next RXBYTES read
+        o[0] = _BURST | _PKTLEN
+        o[1] = total & 0xFF
+        o[2] = 0x00
+        o[3] = 0x00 if total < 256 else 0x02
         self._cs(0)
         self._spi.write(o)
         self._cs(1)
-        return True
 
     def _block1_ok(self):
         self._check_at = 0
@@ -593,7 +609,33 @@ class CC1101:
         return 1 if self.queue.put(memoryview(self._frame), m, MODE_T1, FORMAT_A, slot[2],
                                    slot[3]) else 0
 
-    def _overflow(self):
+    def _overflow(self, nb=-1):
+        """RX FIFO overflow: the chip stopped with the first bytes of the packet in the FIFO,
+        and they can still be read until SFRX (chester4444's receiver reads all its frames so,
+        radio.md §2.4 C). A frame that fits in them - most C1 frames, the Kamstrup compact ones
+        always - is taken from there ("salvaged"): the driver was late, the frame is not lost.
+        Its CRCs are checked like any other's."""
+        st = self._state
+        if st != _OFF:
+            if nb < 0:
+                nb = self._rxbytes()
+            avail = nb & 0x7F
+            if st == _BODY:
+                rem = self._total - self._got
+                if avail >= rem:
+                    self._read_fifo(self._got, rem)
+                    self._got = self._total
+                    self.counters["salvaged"] += 1
+                    return self._finish()
+            elif avail >= 4:  # the sync unseen (_WAIT) or the header not read yet (_HEAD)
+                if st == _WAIT:
+                    self.counters["syncs"] += 1
+                    self._t[_T_SYNC] = self._t[_T_LAST_SYNC] = self._ms()
+                self._read_fifo(0, avail)
+                if self._header() and avail >= self._total:
+                    self._got = self._total
+                    self.counters["salvaged"] += 1
+                    return self._finish()
         self.counters["overflow"] += 1
         self._arm()
         return 0
