@@ -253,7 +253,11 @@ class SimCC1101:
         self._count = 0
         self._plen = -1
         self._stuck = False
-        self._eop = 0  # end-of-packet flag for GDO 0x01 / 0x07
+        self._eop = 0  # end-of-packet flag for GDO 0x07
+        # GDO 0x01 (SWRS061 Table 41): "asserts when the RX FIFO is filled at or above the
+        # threshold or the end of packet is reached; de-asserts when the RX FIFO is empty":
+        # a packet ended since the FIFO was last empty (a new sync does not clear it)
+        self._eop1 = 0
         self._rssi = -1  # the RSSI register: -1 while it follows the channel (not frozen)
         self._lqi = 0x80 | 127
         self._tuned = False
@@ -466,6 +470,7 @@ class SimCC1101:
         self.stats["packets"] += 1
         self._unlock()
         self._eop = 1
+        self._eop1 = 1
         mode = (r[MCSM1] >> 2) & 3
         if mode == 0:
             self._marc = IDLE
@@ -498,7 +503,7 @@ class SimCC1101:
         if sel == 0x00:
             v = self._fn >= thr
         elif sel == 0x01:
-            v = self._fn >= thr or (self._eop and self._fn > 0)
+            v = self._fn >= thr or (self._eop1 and self._fn > 0)
         elif sel == 0x06:
             v = self._pkt is not None or self._stuck
         elif sel == 0x07:
@@ -610,6 +615,8 @@ class SimCC1101:
         b = self._fifo[self._fh]
         self._fh = self._fh + 1 if self._fh < 64 else 0
         self._fn -= 1
+        if self._fn == 0:
+            self._eop1 = 0
         self._fifo[65] = b  # the last byte read (what an empty FIFO gives again)
         if self._fn == 0 and self._pkt is not None and not self._stuck:
             self._violation("fifo_emptied_during_packet")
@@ -689,6 +696,7 @@ class SimCC1101:
                 self._dup = -1
                 self._pend = 0
                 self._eop = 0
+                self._eop1 = 0
                 if m == RXFIFO_OVERFLOW:
                     self._marc = IDLE
             else:
