@@ -67,12 +67,19 @@ def unix_time(rtc_seconds=None):
     return t if t >= VALID_AFTER else 0
 
 
+_last_iso = [0, None]  # the last second formatted: the reading and the raw payload share it
+
+
 def iso_time(unix_seconds):
     """2026-11-25T10:00:00Z, or None for 0 (time unknown)."""
     if not unix_seconds:
         return None
-    y, mo, d, h, mi, s = time.gmtime(unix_seconds - EPOCH_OFFSET)[:6]
-    return "%04d-%02d-%02dT%02d:%02d:%02dZ" % (y, mo, d, h, mi, s)
+    last = _last_iso
+    if unix_seconds != last[0]:
+        y, mo, d, h, mi, s = time.gmtime(unix_seconds - EPOCH_OFFSET)[:6]
+        last[1] = "%04d-%02d-%02dT%02d:%02d:%02dZ" % (y, mo, d, h, mi, s)
+        last[0] = unix_seconds
+    return last[1]
 
 
 def fingerprint(frame):
@@ -120,12 +127,14 @@ def raw(frame, meter_id, mode, rx_unix, rssi_dbm, gateway_id, fp):
         mode = _MODE_NAMES[mode] if mode < len(_MODE_NAMES) else "?"
     h = _hex(frame)
     ts = iso_time(rx_unix)
+    # Formatted directly (every field is hex, digits, a mode name or a time; the gateway id
+    # goes through json): json.dumps of the dict took twice as long, once per telegram.
     # wmbusmeters' rtlwmbus input: MODE;CRC_OK;3OUTOF6_OK;TIMESTAMP;RSSI;;;0x<hex>
-    line = "%s;1;1;%s;%d;;;0x%s" % (mode, (ts or "").replace("T", " ").replace("Z", ".000"),
-                                    rssi_dbm, h)
-    return json.dumps({"id": meter_id, "hex": h, "mode": mode, "rssi_dbm": rssi_dbm,
-                       "timestamp": ts, "gateway": gateway_id, "fingerprint": fp,
-                       "rtlwmbus": line})
+    return ('{"id": "%s", "hex": "%s", "mode": "%s", "rssi_dbm": %d, "timestamp": %s, '
+            '"gateway": %s, "fingerprint": "%s", "rtlwmbus": "%s;1;1;%s;%d;;;0x%s"}'
+            % (meter_id, h, mode, rssi_dbm, '"%s"' % ts if ts else "null",
+               json.dumps(gateway_id), fp, mode, ts[:10] + " " + ts[11:19] + ".000" if ts else "",
+               rssi_dbm, h))
 
 
 def ha_sensor(field):
