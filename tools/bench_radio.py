@@ -420,11 +420,12 @@ def make_spool(radio, cpu, rng, flash_ms):
     if MICROPYTHON:
         import vfs
 
-        mount = "/bench_" + radio
+        mount = "/bench_radio"  # one for all radios: the last one's RAM disk is freed here
         try:
             vfs.umount(mount)
         except OSError:
             pass
+        gc.collect()
         dev = RamDisk(256)
         vfs.VfsLfs2.mkfs(dev)
         vfs.mount(vfs.VfsLfs2(dev), mount)
