@@ -218,6 +218,7 @@ class CC1101:
         self._i2 = bytearray(2)
         self._o4 = bytearray((_RXBYTES, 0, _RXBYTES, 0))
         self._i4 = bytearray(4)
+        self._o_sig = bytes((_RSSI, 0, _LQI, 0))
         self._state = _OFF
         self._busy = 0  # 1: inside poll(); 2: and an IRQ asked for another pass
         self._got = 0
@@ -544,8 +545,15 @@ class CC1101:
         return _crc_ok(self._frame, 0, 10)
 
     def _signal(self):
-        self._sig = self._status(_RSSI)  # frozen at sync until the next RX entry (DN505)
-        self.lqi = self._status(_LQI) & 0x7F  # bit 7 is CRC_OK (hardware CRC off: reads 1)
+        """RSSI (frozen at sync until the next RX entry, DN505) and LQI in one transaction: a
+        header byte follows each single access (as in _rxbytes), one SPI call less. For a
+        short frame this runs between its end and the re-arm: the chip is deaf meanwhile."""
+        i = self._i4  # free until the next RXBYTES read
+        self._cs(0)
+        self._spi.write_readinto(self._o_sig, i)
+        self._cs(1)
+        self._sig = i[1]
+        self.lqi = i[3] & 0x7F  # bit 7 is CRC_OK (hardware CRC off: reads 1)
 
     def _finish(self):
         if self._sig < 0:  # a short frame: all of it came in one read

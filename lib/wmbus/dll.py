@@ -97,32 +97,21 @@ def meter_id(buf, pos):
 
 
 _identities = {}
-_manufacturers = {}  # M-field value -> letters: a few dozen makers in any building
-_media = {}  # device type -> medium name: at most 256
 
 
 def identity(address):
     """M(2) ID(4) version type (bytes, DLL order) -> (id, manufacturer, version, type, media).
 
     Cached: a gateway hears the same few hundred meters all day, and formatting the strings
-    anew for every telegram is most of the cost of this layer on the device. Beyond the 64
-    last meters only the id is formatted again: makers and media come from their own tables.
+    anew for every telegram is most of the cost of this layer on the device.
     """
     ident = _identities.get(address)
     if ident is None:
-        if len(_identities) >= 64:
+        if len(_identities) >= 32:
             _identities.clear()
-        m = address[0] | (address[1] << 8)
-        maker = _manufacturers.get(m)
-        if maker is None:
-            if len(_manufacturers) >= 64:
-                _manufacturers.clear()
-            maker = _manufacturers[m] = manufacturer(m)
-        dt = address[7]
-        media = _media.get(dt)
-        if media is None:
-            media = _media[dt] = media_name(dt)
-        ident = _identities[address] = (meter_id(address, 2), maker, address[6], dt, media)
+        ident = _identities[address] = (
+            meter_id(address, 2), manufacturer(address[0] | (address[1] << 8)), address[6],
+            address[7], media_name(address[7]))
     return ident
 
 
