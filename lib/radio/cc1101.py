@@ -219,6 +219,8 @@ class CC1101:
         self._o4 = bytearray((_RXBYTES, 0, _RXBYTES, 0))
         self._i4 = bytearray(4)
         self._o_sig = bytes((_RSSI, 0, _LQI, 0))
+        self._o_sigf = bytes((_RSSI, 0, _LQI, 0, _FIFO_BURST_READ))
+        self._i5 = bytearray(5)
         self._state = _OFF
         self._busy = 0  # 1: inside poll(); 2: and an IRQ asked for another pass
         self._got = 0
@@ -274,12 +276,24 @@ class CC1101:
         return i[3]
 
     def _read_fifo(self, off, n):
-        o = self._o1
-        o[0] = _FIFO_BURST_READ
+        """n bytes of the FIFO into the frame buffer at off. The first read that reaches
+        byte 12 of the frame also takes RSSI (frozen at sync) and LQI (over the 64 symbols
+        after it; DN505, SWRS061 §17.6): two single accesses ahead of the burst, in the same
+        transaction, so they cost no SPI call of their own."""
+        if self._sig < 0 and off + n >= 12:
+            o = self._o_sigf
+            i = self._i5
+        else:
+            o = self._o1
+            o[0] = _FIFO_BURST_READ
+            i = self._i1
         self._cs(0)
-        self._spi.write_readinto(o, self._i1)
+        self._spi.write_readinto(o, i)
         self._spi.readinto(memoryview(self._raw)[off:off + n], 0)
         self._cs(1)
+        if i is self._i5:
+            self._sig = i[1]
+            self.lqi = i[3] & 0x7F
 
     def _wait_marc(self, want, limit_ms):
         t0 = self._ms()
@@ -467,11 +481,6 @@ class CC1101:
                 self.counters["crc"] += 1
                 self._arm()
                 return 0
-            if self._sig < 0 and self._got >= 12:
-                # RSSI is frozen at sync and LQI covers the 64 symbols after it (DN505,
-                # SWRS061 §17.6): read them now, while the frame arrives, not in the dead time
-                # between its end and the re-arm.
-                self._signal()
             if self._switch_at >= 0 and self._got + 1 > self._switch_at:
                 # fewer than 256 bytes to come: fixed length ends the packet at the frame end
                 self._write(_PKTCTRL0, 0x00)
@@ -556,7 +565,7 @@ class CC1101:
         self.lqi = i[3] & 0x7F  # bit 7 is CRC_OK (hardware CRC off: reads 1)
 
     def _finish(self):
-        if self._sig < 0:  # a short frame: all of it came in one read
+        if self._sig < 0:  # not read with the FIFO (a salvaged frame read in one go is)
             self._signal()
         sig = self._sig
         self._arm()
