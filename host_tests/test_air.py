@@ -215,3 +215,14 @@ def test_rng_is_xorshift32():
     x ^= x >> 17
     x ^= (x << 5) & 0xFFFFFFFF
     assert r.next32() == x and 0 <= r.random() < 1
+
+
+def test_a_wrong_bit_stays_wrong():
+    # Two interferers over the same bits (or noise, then a collision) must not flip a bit back
+    # to the value sent: the bench found frames marked lost whose bytes were intact again.
+    tx = onair.Transmission(0, bytes(range(12)), "C1", "A")
+    sent = bytes(tx.air)
+    for bit in (17, 17, 30, 17, 30):
+        tx.flip(bit)
+    assert tx.bit_errors == 2
+    assert [i for i in range(len(sent)) if sent[i] != tx.air[i]] == [2, 3]

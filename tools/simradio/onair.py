@@ -40,9 +40,20 @@ class Transmission:
         self.sync_us = start_us + PREAMBLE_SYNC_US[mode]
         self.end_us = self.sync_us + US_PER_BYTE * len(self.air)
         self.bit_errors = 0
+        self._flipped = None  # which bits are wrong already (a mask, made on the first error)
 
     def flip(self, bit_index):
-        self.air[bit_index >> 3] ^= 0x80 >> (bit_index & 7)
+        """Make a bit wrong. A bit wrong already stays wrong: two interferers over the same
+        bits (or noise and a collision) must not flip it back to the value that was sent."""
+        m = self._flipped
+        if m is None:
+            m = self._flipped = bytearray(len(self.air))
+        i = bit_index >> 3
+        b = 0x80 >> (bit_index & 7)
+        if m[i] & b:
+            return
+        m[i] |= b
+        self.air[i] ^= b
         self.bit_errors += 1
 
     def overlaps(self, other):
