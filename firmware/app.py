@@ -31,7 +31,11 @@ SPOOL_BATCH_BYTES = 4096
 FORMATS_PATH = getattr(board, "FORMATS_PATH", "/formats.txt")
 METERS_PATH = getattr(board, "METERS_PATH", "/meters.txt")
 WDT_MS = getattr(board, "WDT_MS", 120000)
-QUEUE_SLOTS = getattr(board, "QUEUE_SLOTS", 64)  # frames; 4 KB of ring
+# Received frames waiting for the main loop (64 bytes of ring each). A UART module buffers
+# 8 KB in the UART driver and the module itself, so 64 (4 KB) suffice there; a CC1101 has only
+# its 64-byte FIFO, so its frames wait here through a reconnect or a long publish: 128 (8 KB,
+# the RAM a UART board gives its rxbuf).
+QUEUE_SLOTS = getattr(board, "QUEUE_SLOTS", None)
 STATE_MS = getattr(board, "STATE_MS", 60000)
 # Application updates (lib/ota.py; None: off) and the last accepted command's seq (remote.py).
 OTA_ROOT = getattr(board, "OTA_ROOT", "/ota")
@@ -250,7 +254,7 @@ def build(cfg, errors):
         kind = board_kind
     mode = _MODES.get(cfg.radio.get("mode") or "C1+T1", "T1+C1")
     cfg.table = meter_table(cfg, errors)
-    queue = FrameQueue(QUEUE_SLOTS)
+    queue = FrameQueue(QUEUE_SLOTS or (128 if kind == "cc1101" else 64))
     radio = make_radio(kind, mode, queue)
     if not radio.start():
         log("radio:", getattr(radio, "error", "did not start"), "- retrying in the loop")
