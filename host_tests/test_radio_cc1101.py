@@ -24,8 +24,8 @@ FACT_SHEET_2_1 = bytes((
 
 def test_start_writes_the_fact_sheet_register_set():
     sim, q, drv = rig(autocal=True)
-    for addr in range(0x2F):
-        assert sim.regs[addr] == FACT_SHEET_2_1[addr], hex(addr)
+    for addr in range(0x2F):  # but MCSM1, written after it: after RX, stay in RX (_finish)
+        assert sim.regs[addr] == (0x0C if addr == 0x17 else FACT_SHEET_2_1[addr]), hex(addr)
     assert sim.stats["sres"] == 1
     assert drv.info == {"radio": "cc1101", "partnum": 0x00, "version": 0x14, "mode": "T1+C1"}
     sim.advance_us(1000)
@@ -33,11 +33,12 @@ def test_start_writes_the_fact_sheet_register_set():
     assert not sim.violations
 
 
-def test_default_differs_from_the_table_only_in_mcsm0():
+def test_default_differs_from_the_table_only_in_mcsm0_and_mcsm1():
     # autocal off by default: MCSM0 0x08 instead of 0x18 (75 us instead of 799 us IDLE -> RX)
     sim, q, drv = rig()
     for addr in range(0x2F):
-        assert sim.regs[addr] == (0x08 if addr == 0x18 else FACT_SHEET_2_1[addr]), hex(addr)
+        want = {0x18: 0x08, 0x17: 0x0C}.get(addr, FACT_SHEET_2_1[addr])
+        assert sim.regs[addr] == want, hex(addr)
     assert sim.stats["strobes"] >= 4 and not sim.violations
 
 

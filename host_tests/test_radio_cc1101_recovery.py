@@ -42,6 +42,29 @@ def test_a_short_frame_the_driver_missed_is_taken_from_the_overflowed_fifo():
         assert q.counters["crc"] == 0 and not sim.violations
 
 
+def test_the_chip_listens_again_by_itself_when_the_driver_is_late_for_a_frame_end():
+    # MCSM1 RXOFF_MODE = RX: a frame that starts right after another one ends is heard even
+    # though the driver comes back only after it began (with IDLE after RX, the chip would be
+    # deaf until the driver re-armed it, and the second frame lost)
+    sim, q, drv = rig()
+    first = tx(5000, 30, "C1", "A")
+    second = tx(first.end_us + 300, 40, "C1", "B", meter_id="87654321")
+    third = tx(second.end_us + 300, 60, "T1", "A", meter_id="11223344")
+    txs = [first, second, third]
+    sim.feed(txs)
+    sim.advance_to(first.sync_us + 10 * 80)
+    drv.poll()  # header read, PKTLEN written
+    sim.advance_to(first.sync_us + 20 * 80)
+    drv.poll()  # the count confirms it came in time
+    sim.advance_to(second.sync_us + 500)  # busy through the first frame's end
+    assert sim.marcstate() == 0x0D and sim.gdo2.value() == 1  # in RX, the second arriving
+    out = run(sim, q, drv, third.end_us + 20000)
+    assert [f[0] for f in out] == [t.frame for t in txs]
+    c = q.counters
+    assert c["overflow"] == 0 and c["crc"] == 0 and c["salvaged"] == 0
+    assert sim.stats.get("missed_not_rx", 0) == 0 and not sim.violations
+
+
 def test_66_67_byte_erratum_recovered_by_the_stall_timeout():
     sim, q, drv = rig()
     # C1 frame B with L(on air) = 66: 69 bytes after sync. The header is read at byte 4, then the

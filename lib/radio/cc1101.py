@@ -13,11 +13,16 @@ How a frame is received (radio.md §2.4, strategy A with v5's re-arm order):
 3. PKTLEN = every byte since sync (Errata 2: the 54 xx pair included, never 0), fixed length, so
    the chip stops at the frame end; frames of 256 bytes or more stay in infinite mode with
    PKTLEN = total mod 256 until fewer than 256 bytes remain (TI's "packet length > 255" method).
+   The next RXBYTES count tells whether the write came before the chip had counted that far.
 4. The FIFO is drained in bursts of RXBYTES - 1 while bytes still arrive (SWRZ020: never empty
    it mid-packet), RXBYTES read twice in one SPI transaction until both agree (the SPI read
    synchronisation issue).
-5. Last byte read: RSSI and LQI are read, then the chip is re-armed (SIDLE, SFRX, SRX) before any
-   decoding, so the dead time between frames is the IDLE -> RX calibration (799 us).
+5. RSSI and LQI come with the first FIFO read past byte 12. When the PKTLEN write came in time,
+   the chip ended the packet at the frame end and is in RX again by itself (MCSM1 RXOFF_MODE =
+   RX, written after the table): the driver only sets infinite length again for the next
+   frame, whose bytes may already follow in the FIFO, so there is no dead time between frames
+   however late the driver is. Otherwise (a late write: the chip ran past the frame end) the
+   chip is re-armed (SIDLE, SFRX, SRX). Both before any decoding.
 6. The CRCs of frame A or B are checked and removed, L is rewritten to count the bytes after it,
    and the frame goes into the FrameQueue with its RSSI in dBm. A T1 frame first waits (one
    slot) for its 3-of-6 decoding, done in 24-byte slices only while GDO2 shows no frame
@@ -67,7 +72,7 @@ CONFIG = bytes((
     0xF8,  # 0x14 MDMCFG0
     0x44,  # 0x15 DEVIATN  38 kHz
     0x07,  # 0x16 MCSM2
-    0x00,  # 0x17 MCSM1    after RX: IDLE
+    0x00,  # 0x17 MCSM1    after RX: IDLE (start() writes 0x0C: stay in RX)
     0x18,  # 0x18 MCSM0    FS_AUTOCAL on IDLE -> RX
     0x2E,  # 0x19 FOCCFG
     0xBF,  # 0x1A BSCFG
@@ -86,6 +91,7 @@ _BURST = const(0x40)
 _PKTLEN = const(0x06)
 _PKTCTRL0 = const(0x08)
 _ARM = b"\x3a\x08\x02\x34"  # SFRX; PKTCTRL0 = 0x02 (infinite length); SRX
+_MCSM1 = const(0x17)
 _MCSM0 = const(0x18)
 _SRES = const(0x30)
 _SCAL = const(0x33)
@@ -229,6 +235,11 @@ class CC1101:
         self._fmt = 0
         self._l = 0
         self._switch_at = -1  # bytes since sync after which fixed length may be set
+        # True once the chip is known to end this packet at the frame end by itself (its
+        # PKTLEN landed before the byte count got there): then it listens again by itself
+        # (MCSM1 0x0C) and _finish need not stop it. _verify: PKTLEN just written, check it.
+        self._cont = False
+        self._verify = False
         self._check_at = 0  # bytes after which block 1 of frame A is checked
         # ticks_ms of: this frame's sync, the last new byte, the last check, the last sync, the
         # last calibration
@@ -342,6 +353,9 @@ class CC1101:
             return False
         if not self.autocal:
             self._write(_MCSM0, 0x08)
+        # RXOFF_MODE = RX (SWRS061 MCSM1): at the end of a fixed-length packet the chip
+        # listens again by itself, without waiting for the driver to re-arm it (_finish).
+        self._write(_MCSM1, 0x0C)
         self._strobe(_SIDLE)
         self._strobe(_SCAL)
         if not self._wait_marc(_MARC_IDLE, 5):
@@ -365,6 +379,9 @@ class CC1101:
         self._spi.write(_ARM)
         self._cs(1)
         self._sig = -1
+        self._got = 0
+        self._cont = False
+        self._verify = False
         self._state = _WAIT
         self._t[_T_CHECK] = self._ms()
 
@@ -441,23 +458,27 @@ class CC1101:
             nb = self._rxbytes()
             if nb & 0x80:
                 return self._overflow(nb)
-            if nb < 4:  # three bytes, and one left in the FIFO (SWRZ020)
+            have = self._got  # bytes of this frame read with the one before (_finish)
+            # Everything there but one byte (SWRZ020), header included: on an ESP32 this is
+            # ~4 ms after the sync, so a short frame is often complete already
+            k = nb - 1 if nb > 1 else 0
+            if have + k < 3:
                 return self._stall_check(now)
-            # Everything there but one byte, header included: on an ESP32 this is ~4 ms after
-            # the sync, so a short frame is often complete already (one SPI round trip less)
-            k = nb - 1
-            self._read_fifo(0, k)
+            if k:
+                self._read_fifo(have, k)
+            have += k
             if not self._header():
                 self._arm()
                 return 0
-            self._got = k
-            if k >= self._total:  # the chip is past the frame end: _finish re-arms it
+            self._got = have
+            if have >= self._total:  # the chip is past the frame end: _finish re-arms it
                 return self._finish()
-            if self._check_at and k >= self._check_at and not self._block1_ok():
+            if self._check_at and have >= self._check_at and not self._block1_ok():
                 self.counters["crc"] += 1
                 self._arm()
                 return 0
             self._program_length()
+            self._verify = self._total < 256
             self._t[_T_PROGRESS] = now
             self._state = st = _BODY
         # _BODY: drain what is there
@@ -465,11 +486,16 @@ class CC1101:
             nb = self._rxbytes()
             if nb & 0x80:
                 return self._overflow(nb)
+            if self._verify:
+                # the first count after the PKTLEN write: below the frame's length, the
+                # write came in time and the chip ends the packet at the frame end
+                self._verify = False
+                self._cont = self._got + nb < self._total
             rem = self._total - self._got
             if nb >= rem:
                 self._read_fifo(self._got, rem)
                 self._got = self._total
-                return self._finish()
+                return self._finish(nb > rem)
             if nb < 2:
                 return self._stall_check(now)
             self._read_fifo(self._got, nb - 1)
@@ -564,11 +590,29 @@ class CC1101:
         self._sig = i[1]
         self.lqi = i[3] & 0x7F  # bit 7 is CRC_OK (hardware CRC off: reads 1)
 
-    def _finish(self):
+    def _finish(self, more=False):
+        """The frame is in: the chip listening again, then the frame checked and queued.
+        more: the FIFO holds bytes after it (the next frame, arriving)."""
         if self._sig < 0:  # not read with the FIFO (a salvaged frame read in one go is)
             self._signal()
         sig = self._sig
-        self._arm()
+        synced = self._t[_T_SYNC]
+        carry = 0
+        if self._cont:
+            # The chip ended the packet at the frame end and is in RX again by itself: no
+            # SIDLE/SFRX/SRX, no dead time, however late this runs. Only the length mode goes
+            # back to infinite for the next frame (a frame already arriving switches with it,
+            # and gets its length from its own header). Bytes read past the end, or more in
+            # the FIFO, are the next frame's.
+            self._cont = False
+            self._write(_PKTCTRL0, 0x02)
+            carry = self._got - self._total
+            self._sig = -1
+            self._state = _HEAD if carry or more else _WAIT
+            now = self._ms()
+            self._t[_T_SYNC] = self._t[_T_PROGRESS] = self._t[_T_CHECK] = now
+        else:
+            self._arm()
         self.rssi = rssi_dbm(sig)
         if self._mode == MODE_T1:
             # 3-of-6 decoding costs ~0.1 ms per byte on an ESP32: it waits until the chip is
@@ -578,9 +622,12 @@ class CC1101:
                 q += self._decode_slice()
             slot = self._slot
             slot[0], self._raw = self._raw, slot[0]
+            if carry:
+                self._raw[0:carry] = slot[0][self._total:self._total + carry]
+            self._got = carry
             slot[1] = self._l
             slot[2] = self.rssi
-            slot[3] = self._t[_T_SYNC]
+            slot[3] = synced
             slot[4] = 0
             self._pend = True
             return q
@@ -588,11 +635,14 @@ class CC1101:
             n = strip_a(self._raw, 2, self._l, self._frame)
         else:
             n = strip_b(self._raw, 2, self._l, self._frame)
+        if carry:
+            self._raw[0:carry] = self._raw[self._total:self._total + carry]
+        self._got = carry
         if n < 0:
             self.counters["crc"] += 1
             return 0
         return 1 if self.queue.put(memoryview(self._frame), n, self._mode, self._fmt, self.rssi,
-                                   self._t[_T_SYNC]) else 0
+                                   synced) else 0
 
     def _idle(self):
         """No frame arriving: GDO2 low (or, without the pin, an empty RX FIFO)."""
@@ -633,6 +683,7 @@ class CC1101:
         always - is taken from there ("salvaged"): the driver was late, the frame is not lost.
         Its CRCs are checked like any other's."""
         st = self._state
+        self._cont = False  # stopped: only SIDLE + SFRX gets it out
         if st != _OFF:
             if nb < 0:
                 nb = self._rxbytes()
@@ -644,12 +695,13 @@ class CC1101:
                     self._got = self._total
                     self.counters["salvaged"] += 1
                     return self._finish()
-            elif avail >= 4:  # the sync unseen (_WAIT) or the header not read yet (_HEAD)
+            elif self._got + avail >= 4:  # the sync unseen (_WAIT) or the header not read
+                have = self._got  # bytes carried over from the frame before
                 if st == _WAIT:
                     self.counters["syncs"] += 1
                     self._t[_T_SYNC] = self._t[_T_LAST_SYNC] = self._ms()
-                self._read_fifo(0, avail)
-                if self._header() and avail >= self._total:
+                self._read_fifo(have, avail)
+                if self._header() and have + avail >= self._total:
                     self._got = self._total
                     self.counters["salvaged"] += 1
                     return self._finish()
