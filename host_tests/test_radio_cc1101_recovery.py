@@ -65,6 +65,28 @@ def test_the_chip_listens_again_by_itself_when_the_driver_is_late_for_a_frame_en
     assert sim.stats.get("missed_not_rx", 0) == 0 and not sim.violations
 
 
+def test_a_longer_frame_cut_at_the_last_length_is_counted_and_the_next_one_heard():
+    # The driver is late after a short frame: a longer one begins before it has restored the
+    # infinite length, and the chip ends that packet at the short frame's length. The driver
+    # sees no packet arriving with bytes missing, counts the cut frame and re-arms at once,
+    # rather than taking the next frame's bytes for its rest.
+    sim, q, drv = rig()
+    first = tx(5000, 20, "C1", "A")
+    second = tx(first.end_us + 300, 60, "C1", "A", meter_id="87654321")
+    third = tx(second.end_us + 3000, 30, "C1", "B", meter_id="11223344")
+    sim.feed([first, second, third])
+    sim.advance_to(first.sync_us + 10 * 80)
+    drv.poll()
+    sim.advance_to(first.sync_us + 16 * 80)
+    drv.poll()
+    sim.advance_to(second.sync_us + (len(first.air) + 3) * 80)
+    assert sim.gdo2.value() == 0 and sim.marcstate() == 0x0D  # cut, listening again
+    out = run(sim, q, drv, third.end_us + 30000)
+    assert [f[0] for f in out] == [first.frame, third.frame]
+    c = q.counters
+    assert c["overflow"] == 1 and c["crc"] == 0 and not sim.violations
+
+
 def test_66_67_byte_erratum_recovered_by_the_stall_timeout():
     sim, q, drv = rig()
     # C1 frame B with L(on air) = 66: 69 bytes after sync. The header is read at byte 4, then the

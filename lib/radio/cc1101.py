@@ -497,6 +497,22 @@ class CC1101:
                 self._got = self._total
                 return self._finish(nb > rem)
             if nb < 2:
+                g2 = self._gdo2
+                if g2 is not None and not g2.value():
+                    # No packet arriving, yet bytes of this frame missing: the chip ended the
+                    # packet short, at the length of the frame before (this one began before
+                    # the driver restored infinite length). Count again, then re-arm at once
+                    # rather than take the next frame's bytes for this one's rest.
+                    nb = self._rxbytes()
+                    if nb & 0x80:
+                        return self._overflow(nb)
+                    if nb >= rem:
+                        self._read_fifo(self._got, rem)
+                        self._got = self._total
+                        return self._finish(nb > rem)
+                    self.counters["overflow"] += 1
+                    self._arm()
+                    return 0
                 return self._stall_check(now)
             self._read_fifo(self._got, nb - 1)
             self._got += nb - 1
