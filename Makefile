@@ -83,7 +83,7 @@ bench: host-mpy $(UMQTT_DIR)/umqtt/simple.py
 	@echo "-- radio loss budget: 500 meters (31 telegrams/s), 120 s simulated, ESP32 cost x150:"
 	$(MPY) -X heapsize=8M tools/bench_radio.py --lib=$(HOST_MPY) --quiet \
 	  --radios=im871a,amb8465,rc1180,cc1101:guarded
-	$(MPY) -X heapsize=8M tools/bench_radio.py --lib=$(HOST_MPY) --quiet --radios=cc1101:irq --seeds=5
+	$(MPY) -X heapsize=8M tools/bench_radio.py --lib=$(HOST_MPY) --quiet --radios=cc1101:irq --seeds=10
 
 # A seeded mutation run under MicroPython (hypothesis covers CPython in test-cpython). The
 # harness compiles itself from source and holds its corpus and the results it checks: a larger heap

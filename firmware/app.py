@@ -27,7 +27,13 @@ from wmbus.compat import sleep_ms, ticks_add, ticks_diff, ticks_ms
 CONFIG_PATH = getattr(board, "CONFIG", "/config.json")
 SPOOL_DIR = getattr(board, "SPOOL_DIR", "/spool")
 SPOOL_BYTES = getattr(board, "SPOOL_BYTES", 1024 * 1024)
-SPOOL_BATCH_BYTES = 4096
+# The RAM batch between two flash writes, and the spool's read window. A flush blocks the
+# CPU for a 4 KiB erase (30-50 ms), during which a CC1101 keeps only the 64 bytes its FIFO holds
+# and loses the frames after: a CC1101 board writes half as often (8 KB, 128 telegrams; a
+# flush is still due after 5 s at the latest, so a reset loses no more). A UART module buffers
+# through the erase: 4 KB, 64 telegrams.
+SPOOL_BATCH_BYTES = getattr(board, "SPOOL_BATCH_BYTES", None)
+SPOOL_READ_BYTES = 4096
 FORMATS_PATH = getattr(board, "FORMATS_PATH", "/formats.txt")
 METERS_PATH = getattr(board, "METERS_PATH", "/meters.txt")
 WDT_MS = getattr(board, "WDT_MS", 120000)
@@ -258,9 +264,9 @@ def build(cfg, errors):
     radio = make_radio(kind, mode, queue)
     if not radio.start():
         log("radio:", getattr(radio, "error", "did not start"), "- retrying in the loop")
-    # The RAM batch: the gateway's 64 telegrams (51 bytes each for a 40-byte frame) between
-    # two flushes, so that flash erases stay rare (Gateway: 64 telegrams or 5 s).
-    spool = Spool(SPOOL_DIR, SPOOL_BYTES, buffer_bytes=SPOOL_BATCH_BYTES)
+    # The RAM batch (51 bytes per 40-byte frame): flushed when full or after 5 s (Gateway).
+    batch = SPOOL_BATCH_BYTES or (8192 if kind == "cc1101" else 4096)
+    spool = Spool(SPOOL_DIR, SPOOL_BYTES, buffer_bytes=batch, read_bytes=SPOOL_READ_BYTES)
     link = make_link(cfg, cfg.gateway_id)
     echo = getattr(board, "echo", None)  # the host board prints what is published
     if echo is not None:
@@ -273,7 +279,8 @@ def build(cfg, errors):
             return ok
 
         link.publish = publish_and_echo
-    gw = Gateway(cfg, radio, spool, link, formats_path=FORMATS_PATH, state_ms=STATE_MS)
+    gw = Gateway(cfg, radio, spool, link, formats_path=FORMATS_PATH, state_ms=STATE_MS,
+                 flush_records=batch // 64)
     gw.config_errors = errors
     return gw
 

@@ -288,3 +288,26 @@ def test_closed_segment_is_not_appended_to_after_restart():
     assert segments(d) == ["seg_00000000_40.log", "seg_00000001.log"]
     assert drain(s) == list(range(40)) + [50]
     rmtree(d)
+
+
+def test_a_read_window_smaller_than_the_batch():
+    # A CC1101 board writes 8 KB batches (fewer flash erases) but reads through 4 KB: records
+    # that straddle the window's end are read again from their start, every one intact.
+    d = tmpdir()
+    s = Spool(d, 256 * 1024, buffer_bytes=8192, read_bytes=MAX_FRAME + 11)
+    sizes = [40, MAX_FRAME, 7, 300, 123, MAX_FRAME, 1] * 3
+    for i, n in enumerate(sizes):
+        s.append(frame(i, n), i, -60, "C1")
+    s.flush()
+    for i, n in enumerate(sizes):
+        rec = s.peek()
+        assert rec[1:] == (frame(i, n), i, -60, "C1"), i
+        s.ack(rec[0])
+    assert s.peek() is None and s.depth() == 0
+    for bad in (MAX_FRAME + 10, 100):  # a window must hold the largest record
+        try:
+            Spool(d, 256 * 1024, buffer_bytes=8192, read_bytes=bad)
+            assert False
+        except ValueError:
+            pass
+    rmtree(d)

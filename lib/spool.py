@@ -61,14 +61,17 @@ class _Segment:
 
 
 class Spool:
-    def __init__(self, directory, max_bytes, segment_bytes=None, buffer_bytes=1024):
+    def __init__(self, directory, max_bytes, segment_bytes=None, buffer_bytes=1024,
+                 read_bytes=None):
         """Open (or create) the spool in directory, reading back what a restart left.
 
         max_bytes bounds the segment files together; segment_bytes (default max_bytes / 16)
         is the unit in which the oldest records are dropped and acknowledged ones deleted;
-        buffer_bytes is the RAM batch (also the read window): a 40-byte frame takes 51.
+        buffer_bytes is the RAM batch: a 40-byte frame takes 51; read_bytes the read window
+        (default: buffer_bytes), at least one record of the largest frame.
         """
-        if buffer_bytes < MAX_FRAME + OVERHEAD:
+        read_bytes = read_bytes or buffer_bytes
+        if buffer_bytes < MAX_FRAME + OVERHEAD or read_bytes < MAX_FRAME + OVERHEAD:
             raise ValueError("buffer_bytes")
         if segment_bytes is None:
             segment_bytes = max(max_bytes // 16, buffer_bytes)
@@ -83,7 +86,7 @@ class Spool:
         self._wmv = memoryview(self._wbuf)
         self.buffered = 0  # bytes of self._wbuf in use
         self._wcount = 0
-        self._rbuf = bytearray(buffer_bytes)
+        self._rbuf = bytearray(read_bytes)
         self._rmv = memoryview(self._rbuf)
         self._win_seg = -1  # the read window: bytes [_win_off, _win_off + _win_len) of a segment
         self._win_off = self._win_len = self._w = 0
