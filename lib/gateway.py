@@ -12,9 +12,9 @@ MQTT round trip comes between the radio and a frame it is receiving for longer t
 (the radio issue's real-time budget, README). The units, most urgent first:
     1. frames from the radio queue: filtered, checked for repeats, decoded (known meters),
        appended to the spool's RAM batch                     (~1 ms each on an ESP32)
-    2. a spool flush when the batch is due (flush_records, 64 or 128 on a CC1101 board, or 5 s: an erase, 30-50 ms,
-       during which the radio is not served: rare erases are what keeps a CC1101's losses
-       down; what a power cut can take is the last 5 s, see lib/spool.py)
+    2. a spool flush when the batch is due (flush_records - 64, 128 on a CC1101 board - or
+       5 s: an erase, 30-50 ms, during which the radio is not served: rare erases are what
+       keeps a CC1101's losses down; what a power cut can take is the last 5 s, lib/spool.py)
     3. one spooled telegram published with QoS 1, then acknowledged in the spool
     4. housekeeping: MQTT keepalive, state, discovery, learnt formats to flash
 
