@@ -110,10 +110,16 @@ class _RealTime:
 _SIMS = {"im871a": "SimIM871A", "amb8465": "SimAMB8465", "rc1180": "SimRC1180"}
 
 
+def radio_kind(kind):
+    """The radio this board has: RADIO= (WMBUS_RADIO) over the configuration's radio.kind
+    (the firmware sizes its queue and flash batches by it)."""
+    return os.getenv("WMBUS_RADIO") or kind
+
+
 def make_radio(kind, mode, queue):
     from simradio.scenario import Player, stream
 
-    kind = os.getenv("WMBUS_RADIO") or kind
+    kind = radio_kind(kind)
     try:
         lines = open(SCENARIO)
     except OSError:

@@ -258,6 +258,8 @@ def build(cfg, errors):
         errors.append("radio.kind: this board has a %s, not a %s; using the %s"
                       % (board_kind, kind, board_kind))
         kind = board_kind
+    if hasattr(board, "radio_kind"):  # the host board: RADIO= picks the simulator
+        kind = board.radio_kind(kind)
     mode = _MODES.get(cfg.radio.get("mode") or "C1+T1", "T1+C1")
     cfg.table = meter_table(cfg, errors)
     queue = FrameQueue(QUEUE_SLOTS or (128 if kind == "cc1101" else 64))
