@@ -38,9 +38,10 @@ FORMATS_PATH = getattr(board, "FORMATS_PATH", "/formats.txt")
 METERS_PATH = getattr(board, "METERS_PATH", "/meters.txt")
 WDT_MS = getattr(board, "WDT_MS", 120000)
 # Received frames waiting for the main loop (64 bytes of ring each). A UART module buffers
-# 8 KB in the UART driver and the module itself, so 64 (4 KB) suffice there; a CC1101 has only
-# its 64-byte FIFO, so its frames wait here through a reconnect or a long publish: 128 (8 KB,
-# the RAM a UART board gives its rxbuf).
+# 8 KB in the UART driver (IDF heap) and the module itself, so 64 (4 KB) suffice there; a
+# CC1101 has only its 64-byte FIFO, so its frames wait here through a reconnect or a long
+# publish: 128 (8 KB of the Python heap; with the 8 KB batch below, 8 KB more than a UART
+# board in all).
 QUEUE_SLOTS = getattr(board, "QUEUE_SLOTS", None)
 STATE_MS = getattr(board, "STATE_MS", 60000)
 # Application updates (lib/ota.py; None: off) and the last accepted command's seq (remote.py).

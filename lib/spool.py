@@ -72,7 +72,8 @@ class Spool:
         """
         read_bytes = read_bytes or buffer_bytes
         if buffer_bytes < MAX_FRAME + OVERHEAD or read_bytes < MAX_FRAME + OVERHEAD:
-            raise ValueError("buffer_bytes")
+            raise ValueError("buffer_bytes and read_bytes must hold a %d-byte record"
+                             % (MAX_FRAME + OVERHEAD))
         if segment_bytes is None:
             segment_bytes = max(max_bytes // 16, buffer_bytes)
         if max_bytes < 2 * segment_bytes or segment_bytes < buffer_bytes:
