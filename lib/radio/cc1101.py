@@ -493,9 +493,7 @@ class CC1101:
                 self._cont = self._got + nb < self._total
             rem = self._total - self._got
             if nb >= rem:
-                self._read_fifo(self._got, rem)
-                self._got = self._total
-                return self._finish(nb > rem)
+                return self._rest(rem, nb > rem)
             if nb < 2:
                 g2 = self._gdo2
                 if g2 is not None and not g2.value():
@@ -507,9 +505,7 @@ class CC1101:
                     if nb & 0x80:
                         return self._overflow(nb)
                     if nb >= rem:
-                        self._read_fifo(self._got, rem)
-                        self._got = self._total
-                        return self._finish(nb > rem)
+                        return self._rest(rem, nb > rem)
                     self.counters["overflow"] += 1
                     self._arm()
                     return 0
@@ -605,6 +601,12 @@ class CC1101:
         self._cs(1)
         self._sig = i[1]
         self.lqi = i[3] & 0x7F  # bit 7 is CRC_OK (hardware CRC off: reads 1)
+
+    def _rest(self, rem, more):
+        """The frame's last rem bytes are in the FIFO: read them and finish the frame."""
+        self._read_fifo(self._got, rem)
+        self._got = self._total
+        return self._finish(more)
 
     def _finish(self, more=False):
         """The frame is in: the chip listening again, then the frame checked and queued.
@@ -707,10 +709,8 @@ class CC1101:
             if st == _BODY:
                 rem = self._total - self._got
                 if avail >= rem:
-                    self._read_fifo(self._got, rem)
-                    self._got = self._total
                     self.counters["salvaged"] += 1
-                    return self._finish()
+                    return self._rest(rem, False)
             elif self._got + avail >= 4:  # the sync unseen (_WAIT) or the header not read
                 have = self._got  # bytes carried over from the frame before
                 if st == _WAIT:
