@@ -27,7 +27,7 @@ WATER = "24681357"  # a MULTICAL 21-like meter with KEY
 HEAT = "13572468"  # a MULTICAL 403-like meter with KEY
 WRONG = "11119999"  # configured with a key that is not its own
 STRANGER = "55550000"  # not configured: a neighbour's meter
-HEAP = "512K"  # code loaded from .mpy lives in the unix port's heap: README, "Memory"
+HEAP = "512K"  # code loaded from .mpy lives in the unix port's heap: README, "Code in the heap"
 
 
 def water(litres, access, meter_id=WATER, key=KEY):
